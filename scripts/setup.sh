@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# One set-up for a fresh machine: a virtual environment in .venv with torch, spikedyn and its
+# test tools. Idempotent: a second run only checks. A torch that $PYTHON can already import
+# (a user's own CUDA build, say) is kept: the venv is pointed at its site-packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+  if torch_site=$("$PYTHON" -c "import os, torch; print(os.path.dirname(os.path.dirname(torch.__file__)))" 2>/dev/null); then
+    # Keep the torch this interpreter already has (its own venv or conda env included).
+    echo "setup: using the torch in $torch_site"
+    "$VENV/bin/python" -c "import site, sys; open(site.getsitepackages()[0] + '/_spikedyn_user_torch.pth', 'w').write(sys.argv[1] + '\\n')" "$torch_site"
+  fi
+fi
+pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
+
+if ! "$VENV/bin/python" -c "import torch" >/dev/null 2>&1; then
+  # The pinned CPU build; an unpinned torch would pull several GB of CUDA packages.
+  "${pip[@]}" install "torch==2.13.0"
+fi
+"${pip[@]}" install -e ".[test]"
+# The PLIF authors' library, the tests' external oracle. --no-deps: its metadata asks for
+# torchvision, which would replace torch; the parts the tests use need only torch and numpy.
+if ! "$VENV/bin/python" -c "import spikingjelly" >/dev/null 2>&1; then
+  "${pip[@]}" install --no-deps "spikingjelly==0.0.0.0.14"
+fi
+echo "setup: ready ($("$VENV/bin/python" -c 'import torch, spikedyn; print("torch", torch.__version__, "/ spikedyn", spikedyn.__version__)'))"

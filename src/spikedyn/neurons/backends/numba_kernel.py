@@ -1,0 +1,223 @@
+"""The fused backend's CPU kernels: numba-compiled, cache-blocked, run on torch's thread count.
+
+Each work item is one batch row and one block of ``BLOCK`` neurons; all T steps of a block
+run before the next block, so the state stays in L1 while x, S and H stream through memory
+once. Kernels release the GIL and the items are split over a thread pool. They compile on
+first use for each dtype (about a second) and are cached on disk by numba afterwards.
+Scalars are passed in the array's dtype so float32 stays float32 throughout, which keeps the
+forward bit-identical to the reference's torch ops.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import torch
+
+from spikedyn.neurons.dynamics import Dynamics
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - exercised only where numba is missing
+    numba = None
+
+BLOCK = 2048
+MIN_ELEMENTS_PER_THREAD = 1 << 15
+SUPPORTED_DTYPES = (torch.float32, torch.float64)
+
+AVAILABLE = numba is not None
+
+
+def supports(x: torch.Tensor, dyn: Dynamics) -> bool:
+    """True when these kernels can run this input: numba present, CPU, float32/64, known surrogate."""
+    return AVAILABLE and x.device.type == "cpu" and x.dtype in SUPPORTED_DTYPES and dyn.surrogate.KERNEL_ID is not None
+
+
+if AVAILABLE:
+    _jit = numba.njit(nogil=True, cache=True, boundscheck=False)
+    _inline = numba.njit(inline="always", cache=True)
+
+    @_inline
+    def _charge(v, x, k, leaky, decay_input, rest):
+        if not leaky:
+            return v + x
+        if decay_input:
+            return v + k * (x - (v - rest))
+        return v - k * (v - rest) + x
+
+    @_inline
+    def _reset(h, th, rest, hard, one):
+        s = one if h >= th else one - one
+        if hard:
+            return h * (one - s) + rest * s
+        return h - th * s
+
+    @_inline
+    def _surrogate_grad(z, sid, alpha, c, one):
+        if sid == 0:
+            q = c * z
+            return alpha / (one + one) / (one + q * q)
+        if sid == 1:
+            sg = one / (one + math.exp(-alpha * z))
+            return alpha * sg * (one - sg)
+        if sid == 2:
+            return alpha * max(one - one, one - alpha * abs(z))
+        return alpha if abs(z) < c else one - one
+
+    @_jit
+    def _forward_items(x, k, v0, s_out, h_out, n, leaky, decay_input, hard, th, rest, one, start, stop):
+        steps = x.shape[0]
+        blocks = (n + BLOCK - 1) // BLOCK
+        v = np.empty(BLOCK, dtype=x.dtype)
+        for item in range(start, stop):
+            n0 = (item % blocks) * BLOCK
+            size = min(n, n0 + BLOCK) - n0
+            off = (item // blocks) * n + n0
+            kb = k[n0 : n0 + size]
+            for i in range(size):
+                v[i] = v0[n0 + i]
+            for t in range(steps):
+                xt = x[t, off : off + size]
+                st = s_out[t, off : off + size]
+                ht = h_out[t, off : off + size]
+                for i in range(size):
+                    h = _charge(v[i], xt[i], kb[i], leaky, decay_input, rest)
+                    ht[i] = h
+                    st[i] = one if h >= th else one - one
+                    v[i] = _reset(h, th, rest, hard, one)
+
+    @_jit
+    def _backward_items(
+        grad_s, grad_h, has_grad_h, h_seq, k, v0, grad_x, acc_out, grad_v0,
+        n, leaky, decay_input, hard, detach, th, rest, sid, alpha, c, one, need_k, start, stop,
+    ):  # fmt: skip
+        steps = h_seq.shape[0]
+        blocks = (n + BLOCK - 1) // BLOCK
+        zero = one - one
+        gv = np.empty(BLOCK, dtype=h_seq.dtype)
+        acc = np.empty(BLOCK, dtype=h_seq.dtype)
+        vp = np.empty(BLOCK, dtype=h_seq.dtype)
+        for item in range(start, stop):
+            n0 = (item % blocks) * BLOCK
+            size = min(n, n0 + BLOCK) - n0
+            off = (item // blocks) * n + n0
+            kb = k[n0 : n0 + size]
+            for i in range(size):
+                gv[i] = zero
+                acc[i] = zero
+            for t in range(steps - 1, -1, -1):
+                if t > 0:
+                    hp = h_seq[t - 1, off : off + size]
+                    for i in range(size):
+                        vp[i] = _reset(hp[i], th, rest, hard, one)
+                else:
+                    for i in range(size):
+                        vp[i] = v0[n0 + i]
+                ht = h_seq[t, off : off + size]
+                gst = grad_s[t, off : off + size]
+                ght = grad_h[t if has_grad_h else 0, off : off + size]
+                gxt = grad_x[t, off : off + size]
+                for i in range(size):
+                    h = ht[i]
+                    z = h - th
+                    sg = _surrogate_grad(z, sid, alpha, c, one)
+                    if hard:
+                        dv_dh = zero if h >= th else one
+                        if not detach:
+                            dv_dh += (rest - h) * sg
+                    else:
+                        dv_dh = one
+                        if not detach:
+                            dv_dh -= th * sg
+                    g = gst[i] * sg + gv[i] * dv_dh
+                    if has_grad_h:
+                        g += ght[i]
+                    if leaky:
+                        if need_k:
+                            acc[i] += g * ((h - vp[i]) if decay_input else (rest - vp[i]))
+                        gv[i] = g * (one - kb[i])
+                        gxt[i] = g * kb[i] if decay_input else g
+                    else:
+                        gv[i] = g
+                        gxt[i] = g
+            for i in range(size):
+                acc_out[off + i] = acc[i]
+                grad_v0[off + i] = gv[i]
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _run_parallel(kernel, args: tuple, items: int, elements: int) -> None:
+    """Run ``kernel(*args, start, stop)`` over ``items`` work items on torch's thread count."""
+    global _pool
+    workers = max(1, min(torch.get_num_threads(), items, elements // MIN_ELEMENTS_PER_THREAD))
+    if workers == 1:
+        kernel(*args, 0, items)
+        return
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < workers:
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spikedyn")
+        pool = _pool
+    bounds = [items * w // workers for w in range(workers + 1)]
+    futures = [pool.submit(kernel, *args, bounds[w], bounds[w + 1]) for w in range(workers)]
+    for future in futures:
+        future.result()
+
+
+def _scalar(dtype: np.dtype, value: float):
+    return dtype.type(value)
+
+
+def forward(
+    x: torch.Tensor, k: torch.Tensor | None, v0: torch.Tensor, n: int, dyn: Dynamics
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spikes and H, both [T, M], from a contiguous x [T, M]; see :mod:`torch_kernel`."""
+    spikes = torch.empty_like(x)
+    potentials = torch.empty_like(x)
+    xa = x.numpy()
+    dt = xa.dtype
+    ka = (v0 if k is None else k).numpy()
+    args = (
+        xa, ka, v0.numpy(), spikes.numpy(), potentials.numpy(), n, dyn.leaky, dyn.decay_input,
+        dyn.hard_reset, _scalar(dt, dyn.v_threshold), _scalar(dt, dyn.rest), _scalar(dt, 1.0),
+    )  # fmt: skip
+    items = (x.shape[1] // n) * ((n + BLOCK - 1) // BLOCK) if n else 0
+    _run_parallel(_forward_items, args, items, x.numel())
+    return spikes, potentials
+
+
+def backward(
+    grad_s: torch.Tensor,
+    grad_h: torch.Tensor | None,
+    h: torch.Tensor,
+    k: torch.Tensor | None,
+    v0: torch.Tensor,
+    n: int,
+    dyn: Dynamics,
+    need_k: bool,
+    grad_x: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """Closed-form backward; same contract as :func:`torch_kernel.backward`."""
+    ha = h.numpy()
+    dt = ha.dtype
+    m = h.shape[1]
+    acc = torch.empty(m, dtype=h.dtype)
+    grad_v0 = torch.empty(m, dtype=h.dtype)
+    alpha = dyn.surrogate.alpha
+    # c is pi/2*alpha for ATan and the half-width 1/(2 alpha) for Rectangular.
+    c = math.pi / 2 * alpha if dyn.surrogate.KERNEL_ID == 0 else 0.5 / alpha
+    args = (
+        grad_s.numpy(), ha if grad_h is None else grad_h.numpy(), grad_h is not None, ha,
+        (v0 if k is None else k).numpy(), v0.numpy(), grad_x.numpy(), acc.numpy(), grad_v0.numpy(),
+        n, dyn.leaky, dyn.decay_input, dyn.hard_reset, dyn.detach_reset,
+        _scalar(dt, dyn.v_threshold), _scalar(dt, dyn.rest), int(dyn.surrogate.KERNEL_ID),
+        _scalar(dt, alpha), _scalar(dt, c), _scalar(dt, 1.0), bool(need_k and dyn.leaky),
+    )  # fmt: skip
+    items = (m // n) * ((n + BLOCK - 1) // BLOCK) if n else 0
+    _run_parallel(_backward_items, args, items, h.numel())
+    return grad_x, acc if need_k and dyn.leaky else None, grad_v0

@@ -1,0 +1,42 @@
+"""The oracle: the pure step function run in a Python loop under autograd."""
+
+from __future__ import annotations
+
+import torch
+
+from spikedyn.neurons.dynamics import Dynamics, neuron_step
+from spikedyn.neurons.parameters import broadcastable
+
+
+def decay_factor(k_param: torch.Tensor | None, k_is_logit: bool) -> torch.Tensor | None:
+    """k = 1/tau: sigmoid(a) for PLIF, the fixed k for LIF, None for IF."""
+    if k_param is None:
+        return None
+    return torch.sigmoid(k_param) if k_is_logit else k_param
+
+
+def initial_potential(v0: torch.Tensor | None, dyn: Dynamics, like: torch.Tensor) -> torch.Tensor:
+    """V_{-1} for a batch shaped like ``like`` [B, *shape]: the IMP, or the resting potential."""
+    if v0 is None:
+        return torch.full_like(like, dyn.rest)
+    return broadcastable(v0, tuple(like.shape[1:])).to(like.dtype).expand_as(like)
+
+
+def run_reference(
+    x: torch.Tensor,
+    dyn: Dynamics,
+    k_param: torch.Tensor | None,
+    k_is_logit: bool,
+    v0: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run T steps of :func:`neuron_step`; returns (spikes, H), both [T, B, *shape]."""
+    shape = tuple(x.shape[2:])
+    k = decay_factor(k_param, k_is_logit)
+    kb = 0.0 if k is None else broadcastable(k, shape).to(x.dtype)
+    v = initial_potential(v0, dyn, x[0])
+    spikes, potentials = [], []
+    for x_t in x:
+        s, h, v = neuron_step(x_t, v, kb, dyn)
+        spikes.append(s)
+        potentials.append(h)
+    return torch.stack(spikes), torch.stack(potentials)

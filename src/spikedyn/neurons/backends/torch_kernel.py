@@ -1,0 +1,83 @@
+"""The fused backend's closed-form forward/backward in plain torch ops (CUDA, other dtypes).
+
+Same contract as :mod:`numba_kernel`: tensors are flattened to [T, M] with M = B * N and the
+per-neuron k and V_{-1} are [N] vectors; the backward is Eqs. (8)-(16) of the PLIF paper and
+needs only H.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from spikedyn.neurons.dynamics import Dynamics, charge, reset
+
+
+def _fire(h: torch.Tensor, dyn: Dynamics) -> torch.Tensor:
+    return (h >= dyn.v_threshold).to(h.dtype)
+
+
+def forward(
+    x: torch.Tensor, k: torch.Tensor | None, v0: torch.Tensor, n: int, dyn: Dynamics
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spikes and H, both [T, M], from x [T, M]."""
+    steps = x.shape[0]
+    xv = x.view(steps, -1, n)
+    spikes = torch.empty_like(x)
+    potentials = torch.empty_like(x)
+    sv, hv = spikes.view_as(xv), potentials.view_as(xv)
+    v = v0.expand_as(xv[0]) if steps else v0
+    for t in range(steps):
+        h = charge(v, xv[t], k, dyn)
+        s = _fire(h, dyn)
+        v = reset(h, s, dyn)
+        hv[t] = h
+        sv[t] = s
+    return spikes, potentials
+
+
+def backward(
+    grad_s: torch.Tensor,
+    grad_h: torch.Tensor | None,
+    h: torch.Tensor,
+    k: torch.Tensor | None,
+    v0: torch.Tensor,
+    n: int,
+    dyn: Dynamics,
+    need_k: bool,
+    grad_x: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """Returns (grad_x [T, M], per-element k accumulator [M] or None, grad of V_{-1} [M]).
+
+    The accumulator is sum_t dL/dH_t * (H_t - V_{t-1}) with decay_input, else
+    sum_t dL/dH_t * (V_rest - V_{t-1}); the caller turns it into dL/da. ``grad_x`` may be
+    ``h`` itself: each step reads H_t and H_{t-1} before it writes grad_x[t].
+    """
+    steps = h.shape[0]
+    hv = h.view(steps, -1, n)
+    gsv = grad_s.view_as(hv)
+    ghv = None if grad_h is None else grad_h.view_as(hv)
+    gxv = grad_x.view_as(hv)
+    grad_v = torch.zeros_like(hv[0])
+    acc = torch.zeros_like(hv[0]) if need_k and dyn.leaky else None
+    for t in range(steps - 1, -1, -1):
+        h_t = hv[t]
+        v_prev = reset(hv[t - 1], _fire(hv[t - 1], dyn), dyn) if t > 0 else v0
+        sg = dyn.surrogate.derivative(h_t - dyn.v_threshold)
+        if dyn.hard_reset:
+            dv_dh = 1.0 - _fire(h_t, dyn)
+            if not dyn.detach_reset:
+                dv_dh = dv_dh + (dyn.rest - h_t) * sg
+        else:
+            dv_dh = torch.ones_like(h_t) if dyn.detach_reset else 1.0 - dyn.v_threshold * sg
+        g = gsv[t] * sg + grad_v * dv_dh
+        if ghv is not None:
+            g = g + ghv[t]
+        if acc is not None:
+            acc += g * ((h_t - v_prev) if dyn.decay_input else (dyn.rest - v_prev))
+        if dyn.leaky:
+            grad_v = g * (1.0 - k)
+            gxv[t] = g * k if dyn.decay_input else g
+        else:
+            grad_v = g
+            gxv[t] = g
+    return grad_x, None if acc is None else acc.reshape(-1), grad_v.expand_as(hv[0]).reshape(-1)
