@@ -25,7 +25,8 @@ class LIF(BaseNeuron):
 
     def __init__(self, tau: float = 2.0, *, shape: int | Sequence[int] | None = None, **options) -> None:
         super().__init__(shape=shape, **options)
-        self.register_buffer("k", torch.tensor(1.0 / check_tau(tau)))
+        # float64 so that float64 models see 1/tau exactly; backends cast k to the input dtype.
+        self.register_buffer("k", torch.tensor(1.0 / check_tau(tau), dtype=torch.float64))
 
     def decay_parameter(self) -> tuple[torch.Tensor, bool]:
         return self.k, False
