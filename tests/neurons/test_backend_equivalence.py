@@ -107,3 +107,18 @@ def test_large_input_split_over_threads_matches_reference():
     assert torch.equal(got[0], expected[0])
     for name, grad in expected[2].items():
         torch.testing.assert_close(got[2][name], grad, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("kernel", ["numba", "torch"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_inference_without_a_graph_matches_reference(kind, kernel):
+    neuron = make_neuron(kind, SHAPE, imp="neuron")
+    x = firing_input(6, 3, *SHAPE)
+    with torch.no_grad():
+        with use_backend("reference"):
+            expected, expected_h = neuron(x, return_v=True)
+        with use_backend("fused"), forced_kernel(kernel):
+            spikes = neuron(x)
+            spikes_again, h = neuron(x, return_v=True)
+    assert torch.equal(spikes, expected) and torch.equal(spikes_again, expected)
+    assert torch.equal(h, expected_h)

@@ -35,18 +35,32 @@ def _v0_vector(v0: torch.Tensor | None, dyn: Dynamics, x: torch.Tensor, shape: t
     return per_neuron(v0.detach(), shape).to(x.dtype)
 
 
+def fused_forward(
+    x: torch.Tensor,
+    dyn: Dynamics,
+    k_param: torch.Tensor | None,
+    k_is_logit: bool,
+    v0: torch.Tensor | None,
+    keep_h: bool,
+):
+    """Run the forward kernel on x [T, B, *shape]: (kernel, spikes [T, M], H [T, M] or None)."""
+    steps, batch = x.shape[:2]
+    shape = tuple(x.shape[2:])
+    n = math.prod(shape)
+    kernel = select_kernel(x, dyn)
+    x2 = x.detach().reshape(steps, batch * n).contiguous()
+    k = _k_vector(k_param, k_is_logit, shape, x.dtype)
+    s, h = kernel.forward(x2, k, _v0_vector(v0, dyn, x, shape), n, dyn, keep_h)
+    return kernel, s, h
+
+
 class FusedNeuronFunction(torch.autograd.Function):
     """(x, k_param, v0) -> (S, H) over all T steps, backward by the PLIF paper's Eqs. (8)-(16)."""
 
     @staticmethod
     def forward(ctx, x, k_param, v0, dyn: Dynamics, k_is_logit: bool, h_is_private: bool):  # type: ignore[override]
-        steps, batch = x.shape[:2]
+        kernel, s, h = fused_forward(x, dyn, k_param, k_is_logit, v0, keep_h=True)
         shape = tuple(x.shape[2:])
-        n = math.prod(shape)
-        kernel = select_kernel(x, dyn)
-        x2 = x.detach().reshape(steps, batch * n).contiguous()
-        k = _k_vector(k_param, k_is_logit, shape, x.dtype)
-        s, h = kernel.forward(x2, k, _v0_vector(v0, dyn, x, shape), n, dyn)
         ctx.set_materialize_grads(False)
         ctx.save_for_backward(h, k_param, v0)
         ctx.dyn, ctx.k_is_logit, ctx.h_is_private = dyn, k_is_logit, h_is_private
@@ -89,6 +103,10 @@ class FusedNeuronFunction(torch.autograd.Function):
         return (grad_x.view(ctx.x_shape) if need_x else None), grad_k, grad_v0, None, None, None
 
 
+def _needs_graph(*tensors: torch.Tensor | None) -> bool:
+    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+
+
 def run_fused(
     x: torch.Tensor,
     dyn: Dynamics,
@@ -96,6 +114,12 @@ def run_fused(
     k_is_logit: bool,
     v0: torch.Tensor | None,
     return_v: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run T steps fused; returns (spikes, H), both [T, B, *shape]."""
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Run T steps fused; returns (spikes, H), both [T, B, *shape]; H is None unless ``return_v``.
+
+    Without a graph to build (inference, frozen inputs) H is neither kept nor written out.
+    """
+    if not _needs_graph(x, k_param, v0):
+        _, s, h = fused_forward(x, dyn, k_param, k_is_logit, v0, keep_h=return_v)
+        return s.view(x.shape), None if h is None else h.view(x.shape)
     return FusedNeuronFunction.apply(x, k_param, v0, dyn, k_is_logit, not return_v)

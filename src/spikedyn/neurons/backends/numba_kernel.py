@@ -41,6 +41,12 @@ if AVAILABLE:
     _inline = numba.njit(inline="always", cache=True)
 
     @_inline
+    def _item_bounds(item, blocks, n):
+        """Work item -> (first neuron, block size, flat offset of its batch row)."""
+        n0 = (item % blocks) * BLOCK
+        return n0, min(n, n0 + BLOCK) - n0, (item // blocks) * n + n0
+
+    @_inline
     def _charge(v, x, k, leaky, decay_input, rest):
         if not leaky:
             return v + x
@@ -68,21 +74,19 @@ if AVAILABLE:
         return alpha if abs(z) < c else one - one
 
     @_jit
-    def _forward_items(x, k, v0, s_out, h_out, n, leaky, decay_input, hard, th, rest, one, start, stop):
+    def _forward_items(x, k, v0, s_out, h_out, keep_h, n, leaky, decay_input, hard, th, rest, one, start, stop):
         steps = x.shape[0]
         blocks = (n + BLOCK - 1) // BLOCK
         v = np.empty(BLOCK, dtype=x.dtype)
         for item in range(start, stop):
-            n0 = (item % blocks) * BLOCK
-            size = min(n, n0 + BLOCK) - n0
-            off = (item // blocks) * n + n0
+            n0, size, off = _item_bounds(item, blocks, n)
             kb = k[n0 : n0 + size]
             for i in range(size):
                 v[i] = v0[n0 + i]
             for t in range(steps):
                 xt = x[t, off : off + size]
                 st = s_out[t, off : off + size]
-                ht = h_out[t, off : off + size]
+                ht = h_out[t if keep_h else 0, off : off + size]
                 for i in range(size):
                     h = _charge(v[i], xt[i], kb[i], leaky, decay_input, rest)
                     ht[i] = h
@@ -101,9 +105,7 @@ if AVAILABLE:
         acc = np.empty(BLOCK, dtype=h_seq.dtype)
         vp = np.empty(BLOCK, dtype=h_seq.dtype)
         for item in range(start, stop):
-            n0 = (item % blocks) * BLOCK
-            size = min(n, n0 + BLOCK) - n0
-            off = (item // blocks) * n + n0
+            n0, size, off = _item_bounds(item, blocks, n)
             kb = k[n0 : n0 + size]
             for i in range(size):
                 gv[i] = zero
@@ -174,21 +176,21 @@ def _scalar(dtype: np.dtype, value: float):
 
 
 def forward(
-    x: torch.Tensor, k: torch.Tensor | None, v0: torch.Tensor, n: int, dyn: Dynamics
-) -> tuple[torch.Tensor, torch.Tensor]:
+    x: torch.Tensor, k: torch.Tensor | None, v0: torch.Tensor, n: int, dyn: Dynamics, keep_h: bool = True
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Spikes and H, both [T, M], from a contiguous x [T, M]; see :mod:`torch_kernel`."""
     spikes = torch.empty_like(x)
-    potentials = torch.empty_like(x)
+    potentials = torch.empty_like(x) if keep_h else torch.empty_like(x[:1])
     xa = x.numpy()
     dt = xa.dtype
     ka = (v0 if k is None else k).numpy()
     args = (
-        xa, ka, v0.numpy(), spikes.numpy(), potentials.numpy(), n, dyn.leaky, dyn.decay_input,
+        xa, ka, v0.numpy(), spikes.numpy(), potentials.numpy(), keep_h, n, dyn.leaky, dyn.decay_input,
         dyn.hard_reset, _scalar(dt, dyn.v_threshold), _scalar(dt, dyn.rest), _scalar(dt, 1.0),
     )  # fmt: skip
     items = (x.shape[1] // n) * ((n + BLOCK - 1) // BLOCK) if n else 0
     _run_parallel(_forward_items, args, items, x.numel())
-    return spikes, potentials
+    return spikes, potentials if keep_h else None
 
 
 def backward(

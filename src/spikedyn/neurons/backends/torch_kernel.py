@@ -17,20 +17,21 @@ def _fire(h: torch.Tensor, dyn: Dynamics) -> torch.Tensor:
 
 
 def forward(
-    x: torch.Tensor, k: torch.Tensor | None, v0: torch.Tensor, n: int, dyn: Dynamics
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Spikes and H, both [T, M], from x [T, M]."""
+    x: torch.Tensor, k: torch.Tensor | None, v0: torch.Tensor, n: int, dyn: Dynamics, keep_h: bool = True
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Spikes and (with ``keep_h``) H, both [T, M], from x [T, M]."""
     steps = x.shape[0]
     xv = x.view(steps, -1, n)
     spikes = torch.empty_like(x)
-    potentials = torch.empty_like(x)
-    sv, hv = spikes.view_as(xv), potentials.view_as(xv)
+    potentials = torch.empty_like(x) if keep_h else None
+    sv = spikes.view_as(xv)
     v = v0.expand_as(xv[0]) if steps else v0
     for t in range(steps):
         h = charge(v, xv[t], k, dyn)
         s = _fire(h, dyn)
         v = reset(h, s, dyn)
-        hv[t] = h
+        if potentials is not None:
+            potentials.view_as(xv)[t] = h
         sv[t] = s
     return spikes, potentials
 

@@ -1,0 +1,593 @@
+#!/usr/bin/env python
+"""Forward+backward time and memory of spikedyn's neurons against SpikingJelly and snnTorch.
+
+Usage: ``python benchmarks/neuron.py [--quick] [--only SUBSTRING] [--out PATH]``; see
+benchmarks/README.md for what is measured and what each column means. Every measurement
+runs in a fresh subprocess of this script (``--worker``), so heap state and peak RSS of one
+contender never leak into the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import datetime
+import gc
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUT = HERE / "results" / "neuron.json"
+BATCH = 64
+MIB = 1 << 20
+ALLOCATORS = ("default", "tuned")
+SUMMARY_STEPS, SUMMARY_TOTAL = 16, 1 << 20
+WORKER_TIMEOUT_S = 300
+
+# --------------------------------------------------------------------------- configurations
+
+
+@dataclass(frozen=True)
+class Config:
+    """One problem size: T steps, a batch of BATCH, N = total // BATCH neurons of shape (N,)."""
+
+    steps: int
+    total: int
+
+    @property
+    def neurons(self) -> int:
+        """N, the feature size of one sample."""
+        return self.total // BATCH
+
+    def label(self) -> str:
+        """'T=16 B*N=2**20'."""
+        return f"T={self.steps} B*N=2**{self.total.bit_length() - 1}"
+
+
+FULL_CONFIGS = tuple(Config(t, n) for t in (8, 16) for n in (1 << 16, 1 << 20))
+QUICK_CONFIGS = (Config(4, 1 << 12),)
+
+# --------------------------------------------------------------------------- contenders
+
+Forward = Callable[[Any], Any]
+Builder = Callable[[int], "tuple[Any, Forward]"]
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A neuron implementation: ``build(N)`` returns (module, forward) for inputs [T, B, N]."""
+
+    name: str
+    backend: str
+    build: Builder
+    package: str
+
+    @property
+    def key(self) -> str:
+        """Unique name, also what --only matches against."""
+        return f"{self.name} [{self.backend}]"
+
+    def available(self) -> bool:
+        """True when the package it needs can be imported."""
+        return importlib.util.find_spec(self.package) is not None
+
+
+def spikedyn_builder(kind: str, imp: str | None, backend: str) -> Builder:
+    """LIF (kind='LIF') or PLIF with tau_shape=kind, tau=2, on the given spikedyn backend."""
+
+    def build(neurons: int) -> tuple[Any, Forward]:
+        from spikedyn.neurons import LIF, PLIF
+
+        options = dict(shape=(neurons,), imp=imp, backend=backend)
+        module = LIF(tau=2.0, **options) if kind == "LIF" else PLIF(tau=2.0, tau_shape=kind, **options)
+        return module, module
+
+    return build
+
+
+def spikingjelly_builder(compiled: bool) -> Builder:
+    """SpikingJelly's multi-step ParametricLIFNode, eager or under torch.compile; reset before each call."""
+
+    def build(neurons: int) -> tuple[Any, Forward]:
+        import torch
+        from spikingjelly.activation_based import functional, neuron, surrogate
+
+        node = neuron.ParametricLIFNode(
+            init_tau=2.0, detach_reset=True, step_mode="m", backend="torch",
+            v_reset=0.0, surrogate_function=surrogate.ATan(),
+        )  # fmt: skip
+        call = torch.compile(node) if compiled else node
+
+        def forward(x: Any) -> Any:
+            functional.reset_net(node)
+            return call(x)
+
+        return node, forward
+
+    return build
+
+
+def snntorch_build(neurons: int) -> tuple[Any, Forward]:
+    """snnTorch's Leaky with a learnable beta, looped over T by hand."""
+    import snntorch
+    import torch
+
+    leaky = snntorch.Leaky(beta=0.5, learn_beta=True)
+
+    def forward(x: Any) -> Any:
+        mem = leaky.init_leaky()
+        spikes = []
+        for x_t in x:
+            spk, mem = leaky(x_t, mem)
+            spikes.append(spk)
+        return torch.stack(spikes)
+
+    return leaky, forward
+
+
+def all_contenders() -> list[Contender]:
+    """Every contender, installed or not, in table order."""
+    contenders = []
+    for backend in ("fused", "reference"):
+        for kind, label in (("LIF", "LIF"), ("layer", "PLIF(layer)"), ("neuron", "PLIF(neuron)")):
+            for imp in (None, "neuron"):
+                name = f"spikedyn {label}" + ("+IMP" if imp else "")
+                contenders.append(Contender(name, backend, spikedyn_builder(kind, imp, backend), "spikedyn"))
+    contenders.append(Contender("SJ PLIF", "eager", spikingjelly_builder(False), "spikingjelly"))
+    contenders.append(Contender("SJ PLIF", "torch.compile", spikingjelly_builder(True), "spikingjelly"))
+    contenders.append(Contender("snnTorch Leaky", "eager", snntorch_build, "snntorch"))
+    return contenders
+
+
+CONTENDERS = {c.key: c for c in all_contenders()}
+
+# --------------------------------------------------------------------------- process memory
+
+
+def tune_allocator() -> bool:
+    """spikedyn.runtime.tune_cpu_allocator, or the same mallopt calls where it does not exist."""
+    try:
+        from spikedyn.runtime import tune_cpu_allocator
+    except ImportError:
+        libc = _libc()
+        if libc is None:
+            return False
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 1 << 30)) and bool(libc.mallopt(m_trim_threshold, 2**31 - 1))
+    return tune_cpu_allocator()
+
+
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+
+
+def max_rss_bytes() -> int:
+    """Peak resident set size of this process so far (ru_maxrss, KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def reset_peak_rss() -> bool:
+    """Lower the peak-RSS mark to the current RSS (Linux /proc/self/clear_refs); False where impossible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def release_free_memory() -> None:
+    """Collect garbage and hand free heap pages back to the OS, so the next peak is a real one."""
+    gc.collect()
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
+# --------------------------------------------------------------------------- one measurement (worker side)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What one worker measures."""
+
+    key: str
+    steps: int
+    total: int
+    allocator: str
+    repeats: int
+    threads: int
+    budget_s: float
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    """Wall-clock seconds of one call."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def saved_storage_bytes(forward: Forward, x: Any, module: Any) -> int:
+    """Bytes of the distinct storages autograd saves during ``forward(x)``, minus x's and the module's own."""
+    import torch
+
+    own = [x, *module.parameters(), *module.buffers()]
+    excluded = {t.untyped_storage().data_ptr() for t in own}
+    seen: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = forward(x)
+    del out
+    return sum(nbytes for ptr, nbytes in seen.items() if ptr not in excluded)
+
+
+def adapt_repeats(spec: Spec, estimate_s: float) -> int:
+    """Repeats that fit the time budget, at least min(3, requested)."""
+    fit = int(spec.budget_s / max(estimate_s, 1e-6))
+    return max(min(3, spec.repeats), min(spec.repeats, fit))
+
+
+def inductor_cache_state() -> str | None:
+    """'hit' or 'miss' for Inductor's on-disk FX graph cache, None when nothing was compiled."""
+    from torch._dynamo.utils import counters
+
+    stats = counters["inductor"]
+    if stats.get("fxgraph_cache_miss"):
+        return "miss"
+    return "hit" if stats.get("fxgraph_cache_hit") else None
+
+
+def build_problem(spec: Spec) -> tuple[Any, Forward, Any, Callable[[], None]]:
+    """(module, forward, x, step) where step() runs one forward+backward of the fixed loss."""
+    import torch
+
+    torch.set_num_threads(spec.threads)
+    torch.manual_seed(0)
+    config = Config(spec.steps, spec.total)
+    module, forward = CONTENDERS[spec.key].build(config.neurons)
+    shape = (config.steps, BATCH, config.neurons)
+    x = (torch.randn(shape) * 1.5 + 0.5).requires_grad_()
+    g = torch.randn(shape)
+
+    def step() -> None:
+        x.grad = None
+        module.zero_grad(set_to_none=True)
+        (forward(x) * g).sum().backward()
+
+    return module, forward, x, step
+
+
+def rss_growth_of(fn: Callable[[], Any]) -> tuple[float, float | None]:
+    """(seconds, peak-RSS growth in MiB or None) of one call, starting from a trimmed heap."""
+    release_free_memory()
+    can_reset = reset_peak_rss()
+    before = max_rss_bytes()
+    seconds = timed(fn)
+    return seconds, (max_rss_bytes() - before) / MIB if can_reset else None
+
+
+def measure(spec: Spec) -> dict[str, Any]:
+    """Time and memory of one contender on one configuration, in this process."""
+    module, forward, x, step = build_problem(spec)
+    first_s, first_rss = rss_growth_of(step)
+    estimate_s, peak_rss = rss_growth_of(step)
+    repeats = adapt_repeats(spec, estimate_s)
+    forward_times = [timed(lambda: forward(x)) for _ in range(repeats)]
+    times = [timed(step) for _ in range(repeats)]
+    try:
+        saved_mb: float | None = saved_storage_bytes(forward, x, module) / MIB
+    except Exception:  # noqa: BLE001 - a contender may refuse saved-tensor hooks
+        saved_mb = None
+    median_s = statistics.median(times)
+    return {
+        "repeats": repeats,
+        "median_s": median_s,
+        "min_s": min(times),
+        "times_s": times,
+        "forward_median_s": statistics.median(forward_times),
+        "forward_min_s": min(forward_times),
+        "first_call_s": first_s,
+        "first_call_overhead_s": first_s - median_s,
+        "peak_rss_MB": peak_rss,
+        "first_call_rss_MB": first_rss,
+        "saved_for_backward_MB": saved_mb,
+        "inductor_cache": inductor_cache_state() if spec.key.endswith("[torch.compile]") else None,
+    }
+
+
+def worker_main(result_path: Path) -> None:
+    """Measure the specs read as JSON from stdin (one allocator mode), writing results after each."""
+    specs = [Spec(**d) for d in json.load(sys.stdin)]
+    tuned = specs[0].allocator == "tuned" and tune_allocator()
+    results = []
+    for spec in specs:
+        try:
+            result = measure(spec)
+        except Exception as exc:  # noqa: BLE001 - reported in the table, the run goes on
+            result = {"error": f"{type(exc).__name__}: {exc}"}
+        results.append({**result, "allocator_applied": tuned})
+        write_json_atomic(result_path, results)
+
+
+# --------------------------------------------------------------------------- driver side
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temporary file beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def run_worker(specs: list[Spec]) -> list[dict[str, Any]]:
+    """Run ``specs`` in one fresh subprocess of this script; one result dict per spec."""
+    with tempfile.TemporaryDirectory() as tmp:
+        result_path = Path(tmp) / "result.json"
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(result_path)]
+        payload = json.dumps([asdict(s) for s in specs])
+        try:
+            proc = subprocess.run(cmd, input=payload, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S)
+            problem = f"worker exited with {proc.returncode}: {proc.stderr.strip()[-500:]}" if proc.returncode else ""
+        except subprocess.TimeoutExpired:
+            problem = f"worker timed out after {WORKER_TIMEOUT_S} s"
+        results = json.loads(result_path.read_text()) if result_path.exists() else []
+    return results + [{"error": problem or "no result"}] * (len(specs) - len(results))
+
+
+def record(spec: Spec, result: dict[str, Any]) -> dict[str, Any]:
+    """One JSON row: what was measured and the figures."""
+    contender = CONTENDERS[spec.key]
+    config = Config(spec.steps, spec.total)
+    where = dict(contender=contender.name, backend=contender.backend, T=spec.steps, B=BATCH, N=config.neurons)
+    return {**where, "BN": spec.total, "allocator": spec.allocator, "threads": spec.threads, **result}
+
+
+def select_contenders(only: str | None) -> tuple[list[Contender], list[str]]:
+    """(contenders to run, notes on the ones left out)."""
+    chosen, skipped = [], []
+    for contender in CONTENDERS.values():
+        if only and only.lower() not in contender.key.lower():
+            continue
+        if contender.available():
+            chosen.append(contender)
+        else:
+            skipped.append(f"{contender.key}: package {contender.package!r} is not installed")
+    return chosen, skipped
+
+
+def plan(args: argparse.Namespace) -> tuple[list[list[Spec]], list[str]]:
+    """Batches of specs, one batch per subprocess (all of one allocator mode under --quick)."""
+    contenders, skipped = select_contenders(args.only)
+    configs = QUICK_CONFIGS if args.quick else FULL_CONFIGS
+    repeats = 2 if args.quick else args.repeats
+    specs = [
+        Spec(c.key, cfg.steps, cfg.total, allocator, repeats, args.threads, args.budget)
+        for cfg in configs
+        for c in contenders
+        for allocator in ALLOCATORS
+    ]
+    if args.quick:
+        return [[s for s in specs if s.allocator == a] for a in ALLOCATORS], skipped
+    return [[s] for s in specs], skipped
+
+
+def run_all(batches: list[list[Spec]]) -> list[dict[str, Any]]:
+    """Run every batch in its own subprocess, reporting progress on stderr."""
+    records = []
+    total = sum(len(b) for b in batches)
+    for batch in batches:
+        start = time.perf_counter()
+        results = run_worker(batch)
+        wall = time.perf_counter() - start
+        for spec, result in zip(batch, results):
+            records.append(record(spec, result))
+            status = result.get("error") or f"{result['median_s'] * 1e3:.1f} ms"
+            cfg = Config(spec.steps, spec.total).label()
+            print(f"[{len(records)}/{total}] {spec.key} {cfg} {spec.allocator}: {status} ({wall:.1f} s)", file=sys.stderr)
+    return records
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _num(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
+    return "-" if value is None else f"{value * scale:.{digits}f}"
+
+
+COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
+    ("contender", lambda r: r["contender"]),
+    ("backend", lambda r: r["backend"]),
+    ("T", lambda r: str(r["T"])),
+    ("B*N", lambda r: f"2**{r['BN'].bit_length() - 1}"),
+    ("allocator", lambda r: r["allocator"]),
+    ("median ms", lambda r: _num(r.get("median_s"), 1e3, 2)),
+    ("min ms", lambda r: _num(r.get("min_s"), 1e3, 2)),
+    ("fwd ms", lambda r: _num(r.get("forward_median_s"), 1e3, 2)),
+    ("first-call ms", lambda r: _num(r.get("first_call_s"), 1e3, 0)),
+    ("peak RSS MB", lambda r: _num(r.get("peak_rss_MB"))),
+    ("1st RSS MB", lambda r: _num(r.get("first_call_rss_MB"))),
+    ("saved MB", lambda r: _num(r.get("saved_for_backward_MB"))),
+    ("reps", lambda r: str(r.get("repeats", "-"))),
+)
+
+
+def format_table(records: list[dict[str, Any]]) -> str:
+    """One aligned row per measurement; failed ones show their error after the row."""
+    rows = [[header for header, _ in COLUMNS]] + [[cell(r) for _, cell in COLUMNS] for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    lines = []
+    for row, rec in zip(rows, [None, *records]):
+        line = "  ".join(v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in enumerate(zip(row, widths)))
+        lines.append(line + (f"  ERROR {rec['error']}" if rec and rec.get("error") else ""))
+    return "\n".join(lines)
+
+
+def _ratio(num: float | None, den: float | None) -> float | None:
+    return None if num is None or not den else num / den
+
+
+def _percent(value: float | None, base: float | None) -> float | None:
+    ratio = _ratio(value, base)
+    return None if ratio is None else (ratio - 1.0) * 100.0
+
+
+def summarize(records: list[dict[str, Any]], config: Config) -> dict[str, dict[str, float | None]]:
+    """The issue's figures per allocator mode at ``config`` (PLIF): speedups and option costs."""
+    index = {(r["contender"], r["backend"], r["allocator"]): r for r in records
+             if r["T"] == config.steps and r["BN"] == config.total and "median_s" in r}  # fmt: skip
+
+    def get(allocator: str, name: str, backend: str, field: str = "median_s") -> float | None:
+        row = index.get((name, backend, allocator))
+        return None if row is None else row[field]
+
+    summary = {}
+    for allocator in ALLOCATORS:
+        fused = get(allocator, "spikedyn PLIF(layer)", "fused")
+        figures = {
+            "fused_PLIF_layer_ms": None if fused is None else fused * 1e3,
+            "speedup_vs_SJ_eager": _ratio(get(allocator, "SJ PLIF", "eager"), fused),
+            "speedup_vs_SJ_compiled": _ratio(get(allocator, "SJ PLIF", "torch.compile"), fused),
+            "SJ_compile_s": get(allocator, "SJ PLIF", "torch.compile", "first_call_overhead_s"),
+        }
+        for backend in ("fused", "reference"):
+            layer = get(allocator, "spikedyn PLIF(layer)", backend)
+            figures[f"per_neuron_tau_cost_pct_{backend}"] = _percent(get(allocator, "spikedyn PLIF(neuron)", backend), layer)
+            figures[f"imp_cost_pct_{backend}"] = _percent(get(allocator, "spikedyn PLIF(layer)+IMP", backend), layer)
+        summary[allocator] = figures
+    return summary
+
+
+def format_summary(summary: dict[str, dict[str, float | None]], config: Config) -> str:
+    """The summary block as text."""
+    lines = [f"Summary at {config.label()}, PLIF (median forward+backward):"]
+    for allocator, f in summary.items():
+        lines.append(
+            f"  [{allocator}] spikedyn fused PLIF(layer) {_num(f['fused_PLIF_layer_ms'], digits=2)} ms; "
+            f"speedup vs SJ eager x{_num(f['speedup_vs_SJ_eager'], digits=2)}, "
+            f"vs SJ torch.compile x{_num(f['speedup_vs_SJ_compiled'], digits=2)} "
+            f"(SJ compile {_num(f['SJ_compile_s'])} s)"
+        )
+        for backend in ("fused", "reference"):
+            lines.append(
+                f"  [{allocator}] {backend}: per-neuron tau {_num(f[f'per_neuron_tau_cost_pct_{backend}'], digits=1)} %, "
+                f"IMP {_num(f[f'imp_cost_pct_{backend}'], digits=1)} % vs PLIF(layer)"
+            )
+    return "\n".join(lines)
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, else platform.processor()."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def machine_info(threads: int) -> dict[str, Any]:
+    """Versions, thread count, CPU and date of this run."""
+    packages = ("torch", "numpy", "numba", "spikedyn", "spikingjelly", "snntorch")
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "threads": threads,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "libc": " ".join(platform.libc_ver()),
+        "versions": {p: _version(p) for p in packages},
+    }
+
+
+def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny size, 2 repeats, one subprocess per allocator mode")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output path")
+    parser.add_argument("--repeats", type=int, default=30, help="timed repeats (fewer when over --budget)")
+    parser.add_argument("--budget", type=float, default=1.0, help="seconds of timed forward+backward per measurement")
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads in each worker")
+    parser.add_argument("--only", help="run only contenders whose 'name [backend]' contains this (case-insensitive)")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.threads < 1 or args.budget <= 0:
+        parser.error("--repeats and --threads must be >= 1 and --budget > 0")
+    return args
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    """Run the benchmark, print the table and summary, write the JSON."""
+    args = parse_args(argv)
+    if args.worker is not None:
+        worker_main(args.worker)
+        return 0
+    started = time.perf_counter()
+    batches, skipped = plan(args)
+    if not batches or not batches[0]:
+        print(f"nothing to run (--only {args.only!r})", file=sys.stderr)
+        return 1
+    records = run_all(batches)
+    summary_config = max((QUICK_CONFIGS if args.quick else FULL_CONFIGS), key=lambda c: (c.total, c.steps))
+    summary = summarize(records, summary_config)
+    print(format_table(records))
+    print()
+    print(format_summary(summary, summary_config))
+    for note in skipped:
+        print(f"skipped: {note}")
+    elapsed = time.perf_counter() - started
+    data = {
+        "machine": machine_info(args.threads),
+        "settings": {"quick": args.quick, "repeats": args.repeats, "budget_s": args.budget, "only": args.only,
+                     "batch": BATCH, "dtype": "float32", "allocators": list(ALLOCATORS)},  # fmt: skip
+        "results": records,
+        "summary": {"config": asdict(summary_config), **summary},
+        "skipped": skipped,
+        "elapsed_s": elapsed,
+    }
+    write_json_atomic(args.out, data)
+    print(f"wrote {args.out} in {elapsed:.0f} s")
+    return 0 if all("error" not in r for r in records) else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
