@@ -13,6 +13,7 @@ import math
 import torch
 
 from spikedyn.neurons.backends import numba_kernel, torch_kernel
+from spikedyn.neurons.backends.buffers import fresh_like
 from spikedyn.neurons.dynamics import Dynamics
 from spikedyn.neurons.parameters import per_neuron, reduce_to
 
@@ -86,7 +87,7 @@ class FusedNeuronFunction(torch.autograd.Function):
         grad_s = torch.zeros_like(h) if grad_s is None else grad_s.reshape(h.shape).contiguous()
         if grad_h is not None:
             grad_h = grad_h.reshape(h.shape).contiguous()
-        grad_x = h if ctx.h_is_private else torch.empty_like(h)
+        grad_x = h if ctx.h_is_private else fresh_like(h)
         ctx.consumed = ctx.h_is_private
         k = _k_vector(k_param, ctx.k_is_logit, shape, h.dtype)
         grad_x, acc, grad_v = ctx.kernel.backward(

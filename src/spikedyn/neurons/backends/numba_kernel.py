@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
+from spikedyn.neurons.backends.buffers import fresh_like
 from spikedyn.neurons.dynamics import Dynamics
 
 try:
@@ -179,8 +180,8 @@ def forward(
     x: torch.Tensor, k: torch.Tensor | None, v0: torch.Tensor, n: int, dyn: Dynamics, keep_h: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Spikes and H, both [T, M], from a contiguous x [T, M]; see :mod:`torch_kernel`."""
-    spikes = torch.empty_like(x)
-    potentials = torch.empty_like(x) if keep_h else torch.empty_like(x[:1])
+    spikes = fresh_like(x)
+    potentials = fresh_like(x, rows=None if keep_h else 1)
     xa = x.numpy()
     dt = xa.dtype
     ka = (v0 if k is None else k).numpy()
