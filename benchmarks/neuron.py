@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,7 +36,6 @@ DEFAULT_OUT = HERE / "results" / "neuron.json"
 BATCH = 64
 MIB = 1 << 20
 ALLOCATORS = ("default", "tuned")
-SUMMARY_STEPS, SUMMARY_TOTAL = 16, 1 << 20
 WORKER_TIMEOUT_S = 300
 
 # --------------------------------------------------------------------------- configurations
@@ -60,6 +60,7 @@ class Config:
 
 FULL_CONFIGS = tuple(Config(t, n) for t in (8, 16) for n in (1 << 16, 1 << 20))
 QUICK_CONFIGS = (Config(4, 1 << 12),)
+SUMMARY_CONFIG, QUICK_SUMMARY_CONFIG = Config(16, 1 << 20), QUICK_CONFIGS[0]
 
 # --------------------------------------------------------------------------- contenders
 
@@ -225,23 +226,38 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
+class _Packed:
+    """What the pack hook hands autograd: the saved tensor, plus a weakref slot to see it freed."""
+
+    __slots__ = ("tensor", "__weakref__")
+
+    def __init__(self, tensor: Any) -> None:
+        self.tensor = tensor
+
+
 def saved_storage_bytes(forward: Forward, x: Any, module: Any) -> int:
-    """Bytes of the distinct storages autograd saves during ``forward(x)``, minus x's and the module's own."""
+    """Bytes of the distinct storages autograd still holds for backward once ``forward(x)`` returns.
+
+    Tensors saved by graph branches that die during the forward are not counted; x's own
+    storage (views of x included) and the module's parameters and buffers are excluded.
+    """
     import torch
 
     own = [x, *module.parameters(), *module.buffers()]
     excluded = {t.untyped_storage().data_ptr() for t in own}
-    seen: dict[int, int] = {}
+    live: dict[int, Any] = {}
 
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        storage = t.untyped_storage()
-        seen[storage.data_ptr()] = storage.nbytes()
-        return t
+    def pack(t: torch.Tensor) -> _Packed:
+        packed = _Packed(t)
+        live[id(packed)] = t.untyped_storage()
+        weakref.finalize(packed, live.pop, id(packed), None)
+        return packed
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        out = forward(x)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda packed: packed.tensor):
+        out = forward(x)  # noqa: F841 - keeps the graph, and so the saved tensors, alive
+        storages = {s.data_ptr(): s.nbytes() for s in live.values()}
     del out
-    return sum(nbytes for ptr, nbytes in seen.items() if ptr not in excluded)
+    return sum(nbytes for ptr, nbytes in storages.items() if ptr not in excluded)
 
 
 def adapt_repeats(spec: Spec, estimate_s: float) -> int:
@@ -250,18 +266,59 @@ def adapt_repeats(spec: Spec, estimate_s: float) -> int:
     return max(min(3, spec.repeats), min(spec.repeats, fit))
 
 
+def _hit_or_miss(hits: int, misses: int) -> str | None:
+    return "miss" if misses else ("hit" if hits else None)
+
+
 def inductor_cache_state() -> str | None:
     """'hit' or 'miss' for Inductor's on-disk FX graph cache, None when nothing was compiled."""
     from torch._dynamo.utils import counters
 
     stats = counters["inductor"]
-    if stats.get("fxgraph_cache_miss"):
-        return "miss"
-    return "hit" if stats.get("fxgraph_cache_hit") else None
+    return _hit_or_miss(stats.get("fxgraph_cache_hit", 0), stats.get("fxgraph_cache_miss", 0))
 
 
-def build_problem(spec: Spec) -> tuple[Any, Forward, Any, Callable[[], None]]:
-    """(module, forward, x, step) where step() runs one forward+backward of the fixed loss."""
+def numba_cache_state() -> str | None:
+    """'hit' or 'miss' for numba's on-disk cache of spikedyn's CPU kernels, None when none ran."""
+    kernels = sys.modules.get("spikedyn.neurons.backends.numba_kernel")
+    stats = [obj.stats for obj in vars(kernels).values() if hasattr(obj, "stats")] if kernels else []
+    hits = sum(sum(getattr(st, "cache_hits", {}).values()) for st in stats)
+    misses = sum(sum(getattr(st, "cache_misses", {}).values()) for st in stats)
+    return _hit_or_miss(hits, misses)
+
+
+def compile_cache_state(backend: str) -> str | None:
+    """'numba cache hit', 'inductor cache miss', ...: was the first call a compile or a cache load?"""
+    probes = {"fused": ("numba", numba_cache_state), "torch.compile": ("inductor", inductor_cache_state)}
+    if backend not in probes:
+        return None
+    name, probe = probes[backend]
+    state = probe()
+    return None if state is None else f"{name} cache {state}"
+
+
+@dataclass
+class Problem:
+    """One contender on one configuration: its module, forward, input x and loss weights g."""
+
+    module: Any
+    forward: Forward
+    x: Any
+    g: Any
+
+    def clear_grads(self) -> None:
+        """Drop the gradients of the previous step (as an optimizer's zero_grad would)."""
+        self.x.grad = None
+        self.module.zero_grad(set_to_none=True)
+
+    def step(self) -> None:
+        """One training step of the neuron: forward, loss = sum(spikes * g), backward."""
+        self.clear_grads()
+        (self.forward(self.x) * self.g).sum().backward()
+
+
+def build_problem(spec: Spec) -> Problem:
+    """Seeded input x = 1.5 N(0, 1) + 0.5 [T, B, N] (requires grad) and fixed loss weights g."""
     import torch
 
     torch.set_num_threads(spec.threads)
@@ -270,35 +327,29 @@ def build_problem(spec: Spec) -> tuple[Any, Forward, Any, Callable[[], None]]:
     module, forward = CONTENDERS[spec.key].build(config.neurons)
     shape = (config.steps, BATCH, config.neurons)
     x = (torch.randn(shape) * 1.5 + 0.5).requires_grad_()
-    g = torch.randn(shape)
-
-    def step() -> None:
-        x.grad = None
-        module.zero_grad(set_to_none=True)
-        (forward(x) * g).sum().backward()
-
-    return module, forward, x, step
+    return Problem(module, forward, x, torch.randn(shape))
 
 
-def rss_growth_of(fn: Callable[[], Any]) -> tuple[float, float | None]:
-    """(seconds, peak-RSS growth in MiB or None) of one call, starting from a trimmed heap."""
+def timed_with_peak(problem: Problem) -> tuple[float, float | None]:
+    """(seconds, peak-RSS growth in MiB or None) of one step, from a trimmed heap and no gradients."""
+    problem.clear_grads()
     release_free_memory()
     can_reset = reset_peak_rss()
     before = max_rss_bytes()
-    seconds = timed(fn)
+    seconds = timed(problem.step)
     return seconds, (max_rss_bytes() - before) / MIB if can_reset else None
 
 
 def measure(spec: Spec) -> dict[str, Any]:
     """Time and memory of one contender on one configuration, in this process."""
-    module, forward, x, step = build_problem(spec)
-    first_s, first_rss = rss_growth_of(step)
-    estimate_s, peak_rss = rss_growth_of(step)
+    problem = build_problem(spec)
+    first_s, first_rss = timed_with_peak(problem)
+    estimate_s, peak_rss = timed_with_peak(problem)
     repeats = adapt_repeats(spec, estimate_s)
-    forward_times = [timed(lambda: forward(x)) for _ in range(repeats)]
-    times = [timed(step) for _ in range(repeats)]
+    forward_times = [timed(lambda: problem.forward(problem.x)) for _ in range(repeats)]
+    times = [timed(problem.step) for _ in range(repeats)]
     try:
-        saved_mb: float | None = saved_storage_bytes(forward, x, module) / MIB
+        saved_mb: float | None = saved_storage_bytes(problem.forward, problem.x, problem.module) / MIB
     except Exception:  # noqa: BLE001 - a contender may refuse saved-tensor hooks
         saved_mb = None
     median_s = statistics.median(times)
@@ -314,7 +365,8 @@ def measure(spec: Spec) -> dict[str, Any]:
         "peak_rss_MB": peak_rss,
         "first_call_rss_MB": first_rss,
         "saved_for_backward_MB": saved_mb,
-        "inductor_cache": inductor_cache_state() if spec.key.endswith("[torch.compile]") else None,
+        "compile_cache": compile_cache_state(CONTENDERS[spec.key].backend),
+        "loadavg_1min": os.getloadavg()[0],
     }
 
 
@@ -424,6 +476,13 @@ def _num(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
     return "-" if value is None else f"{value * scale:.{digits}f}"
 
 
+def notes(row: dict[str, Any]) -> str:
+    """Free-text remarks for a row: its error, or whether its first call compiled or loaded a cache."""
+    if row.get("error"):
+        return f"ERROR {row['error']}"
+    return row.get("compile_cache") or ""
+
+
 COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
     ("contender", lambda r: r["contender"]),
     ("backend", lambda r: r["backend"]),
@@ -438,18 +497,19 @@ COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
     ("1st RSS MB", lambda r: _num(r.get("first_call_rss_MB"))),
     ("saved MB", lambda r: _num(r.get("saved_for_backward_MB"))),
     ("reps", lambda r: str(r.get("repeats", "-"))),
+    ("notes", notes),
 )
 
 
 def format_table(records: list[dict[str, Any]]) -> str:
-    """One aligned row per measurement; failed ones show their error after the row."""
+    """One aligned row per measurement."""
     rows = [[header for header, _ in COLUMNS]] + [[cell(r) for _, cell in COLUMNS] for r in records]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    lines = []
-    for row, rec in zip(rows, [None, *records]):
-        line = "  ".join(v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in enumerate(zip(row, widths)))
-        lines.append(line + (f"  ERROR {rec['error']}" if rec and rec.get("error") else ""))
-    return "\n".join(lines)
+    left = {0, 1, len(COLUMNS) - 1}
+    return "\n".join(
+        "  ".join(v.ljust(w) if i in left else v.rjust(w) for i, (v, w) in enumerate(zip(row, widths))).rstrip()
+        for row in rows
+    )
 
 
 def _ratio(num: float | None, den: float | None) -> float | None:
@@ -535,6 +595,7 @@ def machine_info(threads: int) -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "libc": " ".join(platform.libc_ver()),
+        "loadavg_at_end": os.getloadavg(),
         "versions": {p: _version(p) for p in packages},
     }
 
@@ -567,7 +628,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         print(f"nothing to run (--only {args.only!r})", file=sys.stderr)
         return 1
     records = run_all(batches)
-    summary_config = max((QUICK_CONFIGS if args.quick else FULL_CONFIGS), key=lambda c: (c.total, c.steps))
+    summary_config = QUICK_SUMMARY_CONFIG if args.quick else SUMMARY_CONFIG
     summary = summarize(records, summary_config)
     print(format_table(records))
     print()
