@@ -88,9 +88,10 @@ def test_imp_and_tau_learn_from_the_loss():
     assert not torch.equal(neuron.tau, before[0]) and not torch.equal(neuron.imp.detach(), before[1])
 
 
-def test_lif_tau_is_fixed_and_reported():
+def test_lif_tau_is_fixed_and_reported_and_if_never_leaks():
     neuron = LIF(tau=4.0)
     assert list(neuron.parameters()) == [] and float(neuron.tau) == pytest.approx(4.0)
+    assert float(IF().tau) == float("inf")
 
 
 def test_backend_choice_global_scoped_and_per_module():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -18,6 +19,11 @@ class IF(BaseNeuron):
         if "decay_input" in options:
             raise TypeError("IF has no leak, so decay_input does not apply; use LIF or PLIF")
         super().__init__(shape=shape, leaky=False, **options)
+
+    @property
+    def tau(self) -> torch.Tensor:
+        """An IF neuron never leaks: tau is infinite (a 0-d tensor)."""
+        return torch.tensor(math.inf)
 
 
 class LIF(BaseNeuron):
