@@ -120,6 +120,7 @@ if AVAILABLE:
         acc = np.empty(BLOCK, dtype=h_seq.dtype)
         vp = np.empty(BLOCK, dtype=h_seq.dtype)
         sg = np.empty(BLOCK, dtype=h_seq.dtype)
+        gx = np.empty(BLOCK, dtype=h_seq.dtype)
         for item in range(start, stop):
             n0, size, off = _item_bounds(item, blocks, n)
             kb = k[n0 : n0 + size]
@@ -148,7 +149,11 @@ if AVAILABLE:
                     g = gst[i] * sg[i] + gv[i] * dv_dh + grad_h_factor * ght[i]
                     acc[i] += g * (decay * (h - vp[i]) + (one - decay) * (rest - vp[i]))
                     gv[i] = g * (one - kb[i])
-                    gxt[i] = g * (decay * kb[i] + (one - decay))
+                    gx[i] = g * (decay * kb[i] + (one - decay))
+                # grad_x may be h_seq itself; storing through a local block keeps the main loop
+                # free of that aliasing, which would otherwise stop it from vectorizing.
+                for i in range(size):
+                    gxt[i] = gx[i]
             if need_k:
                 for i in range(size):
                     acc_out[off + i] = acc[i]
