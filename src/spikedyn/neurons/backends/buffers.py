@@ -17,7 +17,7 @@ import torch
 
 _HUGE_PAGE = 2 << 20
 _MADV_HUGEPAGE = 14
-_MIN_BYTES = 4 * _HUGE_PAGE
+_MIN_BYTES = 2 * _HUGE_PAGE
 
 
 def _load_madvise():

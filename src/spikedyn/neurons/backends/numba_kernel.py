@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
     numba = None
 
 BLOCK = 2048
-MIN_ELEMENTS_PER_THREAD = 1 << 15
+MIN_ELEMENTS_PER_THREAD = 1 << 20
 SUPPORTED_DTYPES = (torch.float32, torch.float64)
 
 AVAILABLE = numba is not None
@@ -166,18 +166,24 @@ _pool_lock = threading.Lock()
 
 
 def _run_parallel(kernel, args: tuple, items: int, elements: int) -> None:
-    """Run ``kernel(*args, start, stop)`` over ``items`` work items on torch's thread count."""
+    """Run ``kernel(*args, start, stop)`` over ``items`` work items on torch's thread count.
+
+    The calling thread takes the first share itself. Small problems stay on one thread:
+    handing work to another costs more than it saves there, all the more while torch's
+    OpenMP workers still spin after the previous operator.
+    """
     global _pool
     workers = max(1, min(torch.get_num_threads(), items, elements // MIN_ELEMENTS_PER_THREAD))
     if workers == 1:
         kernel(*args, 0, items)
         return
     with _pool_lock:
-        if _pool is None or _pool._max_workers < workers:
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spikedyn")
+        if _pool is None or _pool._max_workers < workers - 1:
+            _pool = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="spikedyn")
         pool = _pool
     bounds = [items * w // workers for w in range(workers + 1)]
-    futures = [pool.submit(kernel, *args, bounds[w], bounds[w + 1]) for w in range(workers)]
+    futures = [pool.submit(kernel, *args, bounds[w], bounds[w + 1]) for w in range(1, workers)]
+    kernel(*args, bounds[0], bounds[1])
     for future in futures:
         future.result()
 
