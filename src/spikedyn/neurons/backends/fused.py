@@ -96,11 +96,11 @@ class FusedNeuronFunction(torch.autograd.Function):
         grad_k = None
         if need_k:
             factor = (1.0 - k) if dyn.decay_input else k * (1.0 - k)
-            per_n = acc.view(-1, n).sum(0) * factor
+            per_n = ctx.kernel.sum_over_batch(acc, n) * factor
             grad_k = reduce_to(per_n.view(shape), k_param.shape, shape).to(k_param.dtype)
         grad_v0 = None
         if need_v0:
-            grad_v0 = reduce_to(grad_v.view(-1, n).sum(0).view(shape), v0.shape, shape).to(v0.dtype)
+            grad_v0 = reduce_to(ctx.kernel.sum_over_batch(grad_v, n).view(shape), v0.shape, shape).to(v0.dtype)
         return (grad_x.view(ctx.x_shape) if need_x else None), grad_k, grad_v0, None, None, None
 
 

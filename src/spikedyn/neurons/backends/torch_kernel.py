@@ -82,3 +82,8 @@ def backward(
             grad_v = g
             gxv[t] = g
     return grad_x, None if acc is None else acc.reshape(-1), grad_v.expand_as(hv[0]).reshape(-1)
+
+
+def sum_over_batch(flat: torch.Tensor, n: int) -> torch.Tensor:
+    """Sum a [B * N] per-element gradient over the batch to [N]."""
+    return flat.view(-1, n).sum(0)
