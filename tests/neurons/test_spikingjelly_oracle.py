@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from spikedyn.neurons import PLIF, use_backend
+from spikedyn.neurons import PLIF
 
 pytestmark = pytest.mark.oracle
 sj = pytest.importorskip("spikingjelly.activation_based.neuron", reason="spikingjelly==0.0.0.0.14 is not installed")
