@@ -61,11 +61,10 @@ class FusedNeuronFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, k_param, v0, dyn: Dynamics, k_is_logit: bool, h_is_private: bool):  # type: ignore[override]
         kernel, s, h = fused_forward(x, dyn, k_param, k_is_logit, v0, keep_h=True)
-        shape = tuple(x.shape[2:])
         ctx.set_materialize_grads(False)
         ctx.save_for_backward(h, k_param, v0)
         ctx.dyn, ctx.k_is_logit, ctx.h_is_private = dyn, k_is_logit, h_is_private
-        ctx.shape, ctx.x_shape, ctx.kernel, ctx.consumed = shape, x.shape, kernel, False
+        ctx.x_shape, ctx.kernel, ctx.consumed = x.shape, kernel, False
         return s.view(x.shape), h.view(x.shape)
 
     @staticmethod
@@ -77,7 +76,7 @@ class FusedNeuronFunction(torch.autograd.Function):
                 "can be backpropagated once; for retain_graph=True use backend='reference' or return_v=True"
             )
         h, k_param, v0 = ctx.saved_tensors
-        dyn, shape = ctx.dyn, ctx.shape
+        dyn, shape = ctx.dyn, tuple(ctx.x_shape[2:])
         n = math.prod(shape)
         need_x, need_k, need_v0 = ctx.needs_input_grad[:3]
         if need_k and not ctx.k_is_logit:
