@@ -1,0 +1,78 @@
+"""The IMP paper's VGG-11 for two-polarity event frames (CIFAR10-DVS, N-Caltech101)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from spikedyn.layers import SpikeAvgPool2d, TemporalDropout, TemporalEffectiveBatchNorm2d, TimeDistributed
+from spikedyn.models.network import NeuronFactory, SpikingNetwork
+from spikedyn.models.neurons import imp_paper_neuron
+from spikedyn.models.registry import register_variant
+from spikedyn.neurons.parameters import check_choice
+
+#: Output channels of each conv; "AP" is a k2s2 average pooling of the spikes.
+VGG11_PLAN = (64, 128, "AP", 256, 256, "AP", 512, 512, "AP", 512, 512, "AP")
+NORMS = ("tebn", "bn")
+
+
+class VGG11(SpikingNetwork):
+    """conv3x3 - TEBN - neuron for each width of :data:`VGG11_PLAN`, AP where it says so,
+    then dropout and one linear layer giving class scores per step [T, B, num_classes].
+
+    TEBN has a scale per step, so ``time_steps`` is fixed at construction; ``norm="bn"``
+    uses plain BN over T*B (then any T works).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        neuron: NeuronFactory,
+        in_channels: int,
+        input_size: int,
+        num_classes: int,
+        time_steps: int,
+        norm: str = "tebn",
+        dropout: float = 0.25,
+    ) -> None:
+        super().__init__(name, (in_channels, input_size, input_size), neuron)
+        check_choice("norm", norm, NORMS)
+        layers: list[nn.Module] = []
+        channels, size = in_channels, input_size
+        for step in VGG11_PLAN:
+            if step == "AP":
+                layers.append(SpikeAvgPool2d(2, 2))
+                size //= 2
+                continue
+            conv = nn.Conv2d(channels, step, 3, 1, 1)
+            if norm == "tebn":
+                layers += [TimeDistributed(conv), TemporalEffectiveBatchNorm2d(step, time_steps)]
+            else:
+                layers.append(TimeDistributed(conv, nn.BatchNorm2d(step)))
+            layers.append(self.spiking_layer((step, size, size)))
+            channels = step
+        if size < 1:
+            raise ValueError(f"{name}: input size {input_size} is too small for four poolings by 2 (at least 16)")
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(
+            TimeDistributed(nn.Flatten()),
+            TemporalDropout(dropout),
+            TimeDistributed(nn.Linear(channels * size * size, num_classes)),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores [T, B, num_classes] from frames [T, B, C, H, W]."""
+        self.check_input(x)
+        return self.classifier(self.features(x))
+
+
+COMMON = dict(neuron=imp_paper_neuron, in_channels=2, num_classes=10, time_steps=10, norm="tebn", dropout=0.25)
+
+register_variant(
+    "vgg11_imp",
+    VGG11,
+    "VGG-11 on 48x48 frames (CIFAR10-DVS; num_classes=101 for N-Caltech101), T=10 by default.",
+    **COMMON, input_size=48,
+)
+register_variant("vgg11_imp_128", VGG11, "VGG-11 on full-resolution 128x128 frames.", **COMMON, input_size=128)
