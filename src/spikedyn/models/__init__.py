@@ -3,7 +3,13 @@
 from spikedyn.models import plifnet, sew_resnet, vgg  # noqa: F401  (registers the builders)
 from spikedyn.models.network import NeuronFactory, SpikingNetwork
 from spikedyn.models.neurons import imp_paper_neuron, plif_paper_neuron
-from spikedyn.models.registry import build_model, list_models, model_options, register_model, register_variant
+from spikedyn.models.registry import (
+    build_model,
+    list_models,
+    model_options,
+    register_model,
+    register_variant,
+)
 
 __all__ = [
     "NeuronFactory",

@@ -8,7 +8,13 @@ from functools import partial
 import torch
 from torch import nn
 
-from spikedyn.layers import StaticImageEncoder, TemporalDropout, TimeDistributed, VotingLayer, spike_pool
+from spikedyn.layers import (
+    StaticImageEncoder,
+    TemporalDropout,
+    TimeDistributed,
+    VotingLayer,
+    spike_pool,
+)
 from spikedyn.models.network import NeuronFactory, SpikingNetwork
 from spikedyn.models.neurons import plif_paper_neuron
 from spikedyn.models.registry import register_variant
@@ -79,25 +85,25 @@ STATIC = dict(static_encoder=False, time_steps=None)
 
 register_variant(
     "plifnet_mnist",
-    partial(PLIFNet, stages=[[128]] * 2),
+    partial(PLIFNet, "plifnet_mnist", stages=[[128]] * 2),
     "MNIST, Fashion-MNIST (1x28x28): {c128k3s1-BN-neuron-MPk2s2}*2-DP-FC2048-neuron-DP-FC100-neuron-APk10s10.",
     **COMMON, **STATIC, in_channels=1, input_size=28, fc_features=2048,
 )
 register_variant(
     "plifnet_nmnist",
-    partial(PLIFNet, stages=[[128]] * 2),
+    partial(PLIFNet, "plifnet_nmnist", stages=[[128]] * 2),
     "plifnet_mnist for N-MNIST's two-polarity 34x34 frames.",
     **COMMON, in_channels=2, input_size=34, fc_features=2048,
 )
 register_variant(
     "plifnet_cifar10",
-    partial(PLIFNet, stages=[[256] * 3] * 2),
+    partial(PLIFNet, "plifnet_cifar10", stages=[[256] * 3] * 2),
     "CIFAR-10 (3x32x32): {{c256k3s1-BN-neuron}*3-MPk2s2}*2-DP-FC2048-neuron-DP-FC100-neuron-APk10s10.",
     **COMMON, **STATIC, in_channels=3, input_size=32, fc_features=2048,
 )
 register_variant(
     "plifnet_cifar10dvs",
-    partial(PLIFNet, stages=[[128]] * 4),
+    partial(PLIFNet, "plifnet_cifar10dvs", stages=[[128]] * 4),
     """CIFAR10-DVS (2x128x128): {c128k3s1-BN-neuron-MPk2s2}*4-DP-FC{fc_features}-neuron-DP-FC100-neuron-APk10s10.
 
     Table S1 prints FC512, but the paper's text ("the out features of the first FC layer is a
@@ -109,7 +115,7 @@ register_variant(
 )
 register_variant(
     "plifnet_dvs128gesture",
-    partial(PLIFNet, stages=[[128]] * 5),
+    partial(PLIFNet, "plifnet_dvs128gesture", stages=[[128]] * 5),
     "DVS128 Gesture (2x128x128): {c128k3s1-BN-neuron-MPk2s2}*5-DP-FC512-neuron-DP-FC110-neuron-APk10s10.",
     **{**COMMON, "num_classes": 11}, in_channels=2, input_size=128, fc_features=512,
 )

@@ -117,4 +117,4 @@ for _name, _block_kind, _layers in (
     ("sew_resnet50", "bottleneck", (3, 4, 6, 3)),
 ):
     _doc = f"SEW ResNet-{_name[10:]}: {_block_kind} blocks {list(_layers)}, 224x224 input and 1000 classes by default."
-    register_variant(_name, partial(SEWResNet, block=_block_kind, layers=_layers), _doc, **COMMON)
+    register_variant(_name, partial(SEWResNet, _name, block=_block_kind, layers=_layers), _doc, **COMMON)

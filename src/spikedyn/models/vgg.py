@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 from torch import nn
 
-from spikedyn.layers import SpikeAvgPool2d, TemporalDropout, TemporalEffectiveBatchNorm2d, TimeDistributed
+from spikedyn.layers import (
+    SpikeAvgPool2d,
+    TemporalDropout,
+    TemporalEffectiveBatchNorm2d,
+    TimeDistributed,
+)
 from spikedyn.models.network import NeuronFactory, SpikingNetwork
 from spikedyn.models.neurons import imp_paper_neuron
 from spikedyn.models.registry import register_variant
@@ -71,8 +78,8 @@ COMMON = dict(neuron=imp_paper_neuron, in_channels=2, num_classes=10, time_steps
 
 register_variant(
     "vgg11_imp",
-    VGG11,
+    partial(VGG11, "vgg11_imp"),
     "VGG-11 on 48x48 frames (CIFAR10-DVS; num_classes=101 for N-Caltech101), T=10 by default.",
     **COMMON, input_size=48,
 )
-register_variant("vgg11_imp_128", VGG11, "VGG-11 on full-resolution 128x128 frames.", **COMMON, input_size=128)
+register_variant("vgg11_imp_128", partial(VGG11, "vgg11_imp_128"), "VGG-11 on full-resolution 128x128 frames.", **COMMON, input_size=128)

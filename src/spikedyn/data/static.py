@@ -1,0 +1,270 @@
+"""MNIST, Fashion-MNIST and CIFAR-10 as datasets: the normalised image fed at every time step.
+
+Splits "train" and "val" divide the official training set (:func:`split_indices`); "test" is the
+official test set. The files and their readers are in :mod:`spikedyn.data.static_files`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from spikedyn.data.augment import (
+    Compose,
+    Normalize,
+    RandomAffine,
+    RandomCrop,
+    RandomHorizontalFlip,
+)
+from spikedyn.data.base import DatasetInfo, FrameDataset, Transform
+from spikedyn.data.registry import DATASETS
+from spikedyn.data.splits import VALIDATION_FRACTION, check_split, split_indices
+from spikedyn.data.static_files import (
+    CIFAR10_CLASSES,
+    CIFAR10_CROP_PADDING,
+    CORRUPT,
+    FASHION_MNIST_CLASSES,
+    FASHION_MNIST_MD5,
+    FASHION_MNIST_MIRRORS,
+    MNIST_AFFINE_DEGREES,
+    MNIST_AFFINE_TRANSLATE,
+    MNIST_CLASSES,
+    MNIST_MD5,
+    MNIST_MIRRORS,
+    check_labels,
+    cifar_paths,
+    idx_paths,
+    read_cifar_batch,
+    read_idx_images,
+    read_idx_labels,
+)
+
+# --- the datasets --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What differs between the three datasets: names, files, readers, augmentation."""
+
+    name: str
+    folder: str  # under root
+    classes: tuple[str, ...]
+    frame_shape: tuple[int, int, int]
+    paths: Callable[[Path, str, bool], list[Path]]  # (folder, "train" | "test", download) -> the files of that part
+    read: Callable[[list[Path]], tuple[np.ndarray, np.ndarray]]  # files -> (uint8 [N, C, H, W], int64 [N])
+    augmentation: Callable[[], Transform | None]
+
+
+def _read_idx_part(source_name: str, frame_shape: tuple[int, int, int]) -> Callable[[list[Path]], tuple[np.ndarray, np.ndarray]]:
+    def read(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+        images_path, labels_path = paths
+        images, labels = read_idx_images(images_path), read_idx_labels(labels_path)
+        if images.shape[1:] != frame_shape[1:]:
+            raise ValueError(f"{images_path} holds images of {images.shape[1]}x{images.shape[2]}, but {source_name} images are {frame_shape[1]}x{frame_shape[2]}")
+        if len(images) != len(labels):
+            raise ValueError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels; {CORRUPT}")
+        return images[:, None], check_labels(labels, labels_path, 10)
+
+    return read
+
+
+def _read_cifar_part(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    batches = [read_cifar_batch(path) for path in paths]
+    for path, (_, labels) in zip(paths, batches):
+        check_labels(labels, path, len(CIFAR10_CLASSES))
+    return np.concatenate([images for images, _ in batches]), np.concatenate([labels for _, labels in batches])
+
+
+_MNIST = _Source(
+    "mnist",
+    "MNIST/raw",
+    MNIST_CLASSES,
+    (1, 28, 28),
+    lambda folder, part, download: idx_paths(folder, part, download, "MNIST", MNIST_MIRRORS, MNIST_MD5),
+    _read_idx_part("MNIST", (1, 28, 28)),
+    lambda: RandomAffine(MNIST_AFFINE_DEGREES, translate=MNIST_AFFINE_TRANSLATE),
+)
+_FASHION_MNIST = _Source(
+    "fashion_mnist",
+    "FashionMNIST/raw",
+    FASHION_MNIST_CLASSES,
+    (1, 28, 28),
+    lambda folder, part, download: idx_paths(folder, part, download, "Fashion-MNIST", FASHION_MNIST_MIRRORS, FASHION_MNIST_MD5),
+    _read_idx_part("Fashion-MNIST", (1, 28, 28)),
+    lambda: None,
+)
+_CIFAR10 = _Source(
+    "cifar10",
+    "CIFAR10",
+    CIFAR10_CLASSES,
+    (3, 32, 32),
+    cifar_paths,
+    _read_cifar_part,
+    lambda: Compose([RandomCrop(32, padding=CIFAR10_CROP_PADDING), RandomHorizontalFlip()]),
+)
+
+
+def channel_statistics(images: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel (mean, std) of uint8 images [N, C, H, W] on the [0, 1] scale, exact in float64 (from histograms)."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.size == 0:
+        raise ValueError(f"channel_statistics needs uint8 images [N, C, H, W] with N > 0, got {images.dtype} {images.shape}")
+    values = np.arange(256, dtype=np.float64) / 255
+    means, stds = [], []
+    for channel in range(images.shape[1]):
+        counts = np.bincount(images[:, channel].ravel(), minlength=256).astype(np.float64)
+        mean = counts @ values / counts.sum()
+        means.append(float(mean))
+        stds.append(math.sqrt(counts @ (values - mean) ** 2 / counts.sum()))
+    return tuple(means), tuple(stds)
+
+
+def _source(name: str) -> _Source:
+    sources = {source.name: source for source in (_MNIST, _FASHION_MNIST, _CIFAR10)}
+    if name not in sources:
+        raise ValueError(f"unknown static dataset {name!r}; known: {', '.join(sources)}")
+    return sources[name]
+
+
+def load_static(name: str, root: str | os.PathLike[str], part: str, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 [N, C, H, W], labels int64 [N]) of the official ``part`` ("train" or "test") of ``name``."""
+    source = _source(name)
+    if part not in ("train", "test"):
+        raise ValueError(f"part must be 'train' or 'test' (the official sets), got {part!r}")
+    return source.read(source.paths(Path(root) / source.folder, part, download))
+
+
+class StaticImageDataset(FrameDataset):
+    """Static images fed directly to a spiking network: frames [T, C, H, W], the same normalised image at every step.
+
+    ``images`` are uint8 [N, C, H, W]. A sample is ``(image / 255 - mean) / std`` per channel, with
+    ``mean`` and ``std`` on the [0, 1] scale (the train split's, for every split), broadcast over
+    ``info.time_steps`` steps as a view (no copy). ``augmentation`` acts on the image [C, H, W] in
+    [0, 1] before it is normalised and repeated, so all steps see the same augmented image;
+    ``transform`` then acts on the frames, as in every FrameDataset. ``indices`` locate the samples
+    in the official set they were taken from.
+    """
+
+    def __init__(
+        self,
+        info: DatasetInfo,
+        images: np.ndarray,
+        labels: np.ndarray,
+        mean: Sequence[float],
+        std: Sequence[float],
+        augmentation: Transform | None = None,
+        transform: Transform | None = None,
+        indices: np.ndarray | None = None,
+    ) -> None:
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != tuple(info.frame_shape):
+            raise ValueError(f"{info.name}: images must be uint8 [N, {', '.join(map(str, info.frame_shape))}], got {images.dtype} {images.shape}")
+        if len(images) != len(labels):
+            raise ValueError(f"{info.name}: {len(images)} images but {len(labels)} labels")
+        if len(mean) != info.frame_shape[0]:
+            raise ValueError(f"{info.name}: mean and std need one value per channel ({info.frame_shape[0]}), got {len(mean)}")
+        super().__init__(info, labels, transform)
+        self.images = images
+        self.normalize = Normalize(mean, std)
+        self.augmentation = augmentation
+        self.indices = np.arange(len(images)) if indices is None else np.asarray(indices, dtype=np.int64)
+
+    @property
+    def mean(self) -> tuple[float, ...]:
+        return self.normalize.mean
+
+    @property
+    def std(self) -> tuple[float, ...]:
+        return self.normalize.std
+
+    def image(self, index: int) -> torch.Tensor:
+        """Image ``index`` [C, H, W] float32: augmented (if this split augments) and normalised."""
+        image = torch.from_numpy(np.asarray(self.images[index], dtype=np.float32) / 255)
+        if self.augmentation is not None:
+            image = self.augmentation(image)
+        return self.normalize(image)
+
+    def frames(self, index: int) -> torch.Tensor:
+        """The image broadcast over T steps (a view, not a copy): transforms must not modify it in place."""
+        image = self.image(index)
+        return image.unsqueeze(0).expand(self.info.time_steps, *image.shape)
+
+
+# (dataset, train files as (path, size, mtime), val_fraction, seed) -> the train split's (mean, std)
+_STATISTICS: dict[tuple[object, ...], tuple[tuple[float, ...], tuple[float, ...]]] = {}
+
+
+def _train_statistics(
+    source: _Source, train_paths: list[Path], val_fraction: float, seed: int, train_images: np.ndarray | None
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The (mean, std) of the train split, computed once per dataset files and split."""
+    stamp = tuple((str(path.resolve()), path.stat().st_size, path.stat().st_mtime_ns) for path in train_paths)
+    key = (source.name, stamp, val_fraction, seed)
+    if key not in _STATISTICS:
+        if train_images is None:
+            images, labels = source.read(train_paths)
+            train_images = images[split_indices("train", labels, val_fraction, seed)]
+        _STATISTICS[key] = channel_statistics(train_images)
+    return _STATISTICS[key]
+
+
+def _build(
+    source: _Source,
+    split: str,
+    root: str | os.PathLike[str],
+    time_steps: int,
+    download: bool,
+    augment: bool,
+    val_fraction: float,
+    split_seed: int,
+) -> StaticImageDataset:
+    check_split(split)
+    if isinstance(time_steps, bool) or not isinstance(time_steps, (int, np.integer)):
+        raise TypeError(f"time_steps must be a positive int, got {time_steps!r}")
+    if time_steps < 1:
+        raise ValueError(f"time_steps must be a positive int, got {time_steps!r}")
+    for option, value in (("download", download), ("augment", augment)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{option} must be True or False, got {value!r}")
+    folder = Path(root) / source.folder
+    train_paths = source.paths(folder, "train", download)  # the test split needs them too: its normalisation
+    if split == "test":
+        images, labels = source.read(source.paths(folder, "test", download))
+        indices = np.arange(len(labels))
+    else:
+        all_images, all_labels = source.read(train_paths)
+        indices = split_indices(split, all_labels, val_fraction, split_seed)
+        images, labels = all_images[indices], all_labels[indices]
+    mean, std = _train_statistics(source, train_paths, val_fraction, split_seed, images if split == "train" else None)
+    info = DatasetInfo(source.name, num_classes=len(source.classes), frame_shape=source.frame_shape, time_steps=int(time_steps), classes=source.classes)
+    augmentation = source.augmentation() if augment and split == "train" else None
+    return StaticImageDataset(info, images, labels, mean, std, augmentation=augmentation, indices=indices)
+
+
+COMMON = dict(root="data", time_steps=8, download=False, augment=True, val_fraction=VALIDATION_FRACTION, split_seed=0)
+
+DATASETS.register_variant(
+    "mnist",
+    partial(_build, _MNIST),
+    "MNIST handwritten digits (1x28x28), from ``<root>/MNIST/raw/``; train augmented by a small random affine.",
+    **COMMON,
+)
+DATASETS.register_variant(
+    "fashion_mnist",
+    partial(_build, _FASHION_MNIST),
+    "Fashion-MNIST clothing images (1x28x28), from ``<root>/FashionMNIST/raw/``; not augmented (as in the PLIF paper).",
+    **COMMON,
+)
+DATASETS.register_variant(
+    "cifar10",
+    partial(_build, _CIFAR10),
+    "CIFAR-10 (3x32x32), from ``<root>/CIFAR10/``; train augmented by a padded random crop and a horizontal flip.",
+    **COMMON,
+)

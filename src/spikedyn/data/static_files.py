@@ -1,0 +1,227 @@
+"""The official files of MNIST, Fashion-MNIST and CIFAR-10: where they live, how they are read and fetched.
+
+Files live where torchvision puts them, so existing downloads are reused: ``<root>/MNIST/raw/``
+and ``<root>/FashionMNIST/raw/`` hold the four IDX files (gzipped or not), ``<root>/CIFAR10/``
+holds ``cifar-10-batches-py/`` or the ``cifar-10-python.tar.gz`` archive it comes from. With
+``download=True`` missing files are fetched from the mirrors below and checked against their
+published MD5.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import math
+import os
+import pickle
+import struct
+import tarfile
+import tempfile
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from spikedyn.data.download import fetch
+
+MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
+MNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b5f6714ad",
+}
+FASHION_MNIST_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+FASHION_MNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+CIFAR10_URLS = ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",)
+CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
+CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
+CIFAR10_FOLDER = "cifar-10-batches-py"
+
+#: The (images, labels) files of each official part of MNIST and Fashion-MNIST.
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+#: IDX magic numbers: 0x08 (unsigned bytes) then the number of dimensions.
+IDX_IMAGES_MAGIC = 0x0803
+IDX_LABELS_MAGIC = 0x0801
+#: The pickled batches of each official part of CIFAR-10, inside ``cifar-10-batches-py/``.
+CIFAR10_BATCHES = {"train": tuple(f"data_batch_{i}" for i in range(1, 6)), "test": ("test_batch",)}
+
+#: Augmentation of the train split (the PLIF paper's): CIFAR-10 random crop 32 with zero padding 4 and a
+#: horizontal flip; MNIST a small random affine (rotation up to 10 degrees, shift up to 10% of the
+#: size); Fashion-MNIST none.
+CIFAR10_CROP_PADDING = 4
+MNIST_AFFINE_DEGREES = 10.0
+MNIST_AFFINE_TRANSLATE = (0.1, 0.1)
+
+MNIST_CLASSES = tuple(str(d) for d in range(10))
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+CORRUPT = "corrupt or truncated: delete it and put a good copy there, or fetch it again with download=True"
+
+
+# --- readers -----------------------------------------------------------------------------------------
+
+
+def _read_maybe_gzip(path: Path) -> bytes:
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as file:
+            return file.read()
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError, a cut-off stream an EOFError
+        raise ValueError(f"{path} cannot be read ({type(error).__name__}: {error}); {CORRUPT}") from error
+
+
+def read_idx(path: str | os.PathLike[str], magic: int) -> np.ndarray:
+    """The uint8 array in IDX file ``path`` (gzipped if its name ends in .gz), whose magic number must be ``magic``."""
+    path = Path(path)
+    data = _read_maybe_gzip(path)
+    dims = magic & 0xFF
+    header = 4 + 4 * dims
+    if len(data) < header:
+        raise ValueError(f"{path} holds {len(data)} bytes, too few for an IDX header of {header}; {CORRUPT}")
+    (found,) = struct.unpack(">I", data[:4])
+    if found != magic:
+        raise ValueError(f"{path} has magic number {found}, expected {magic} (an IDX file of {dims}-d unsigned bytes); {CORRUPT}")
+    shape = struct.unpack(f">{dims}I", data[4:header])
+    expected = header + math.prod(shape)
+    if len(data) != expected:
+        raise ValueError(f"{path} holds {len(data)} bytes but its header (shape {shape}) calls for {expected}; {CORRUPT}")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def read_idx_images(path: str | os.PathLike[str]) -> np.ndarray:
+    """Images uint8 [N, H, W] of an IDX images file (magic 2051)."""
+    return read_idx(path, IDX_IMAGES_MAGIC)
+
+
+def read_idx_labels(path: str | os.PathLike[str]) -> np.ndarray:
+    """Labels int64 [N] of an IDX labels file (magic 2049)."""
+    return read_idx(path, IDX_LABELS_MAGIC).astype(np.int64)
+
+
+_RECONSTRUCT = np.zeros(1).__reduce__()[0]
+_FROMBUFFER = np.zeros(1).__reduce_ex__(5)[0]
+# The globals a CIFAR batch may name (numpy arrays; bytes as Python 3 pickles them), under numpy 1's and 2's module names.
+_CIFAR_GLOBALS: dict[tuple[str, str], object] = {
+    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy.core.numeric", "_frombuffer"): _FROMBUFFER,
+    ("numpy._core.numeric", "_frombuffer"): _FROMBUFFER,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): codecs.encode,
+}
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """Unpickles dicts, lists, bytes and numpy arrays, and refuses anything else: a pickle can run code."""
+
+    def find_class(self, module: str, name: str) -> object:
+        try:
+            return _CIFAR_GLOBALS[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"a CIFAR-10 batch holds only arrays, lists and bytes, yet this one names {module}.{name}") from None
+
+
+def read_cifar_batch(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 [N, 3, 32, 32], labels int64 [N]) of one pickled CIFAR-10 batch (a dict with b"data", b"labels")."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as file:
+            batch = _BatchUnpickler(file, encoding="bytes").load()
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # a damaged pickle fails in many ways: UnpicklingError, EOFError, ValueError, ...
+        raise ValueError(f"{path} is not a readable CIFAR-10 batch ({type(error).__name__}: {error}); {CORRUPT}") from error
+    if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
+        raise ValueError(f"{path} is not a CIFAR-10 batch: expected a dict with keys b'data' and b'labels'; {CORRUPT}")
+    data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"])
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise ValueError(f"{path}: b'data' must be uint8 [N, 3072], got {data.dtype} {data.shape}; {CORRUPT}")
+    if labels.shape != (len(data),) or (len(labels) and not np.issubdtype(labels.dtype, np.integer)):
+        raise ValueError(f"{path}: b'labels' must be {len(data)} integers, one per image, got {labels.dtype} {labels.shape}; {CORRUPT}")
+    return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)
+
+
+def check_labels(labels: np.ndarray, path: Path, num_classes: int) -> np.ndarray:
+    if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"{path} has labels in [{labels.min()}, {labels.max()}], expected classes 0..{num_classes - 1}; {CORRUPT}")
+    return labels
+
+
+# --- files: where they are, fetched or unpacked when missing ---------------------------------------------
+
+
+def _idx_file(folder: Path, name: str) -> Path | None:
+    """``name`` in ``folder``, or the decompressed copy torchvision leaves beside it."""
+    for path in (folder / name, folder / name.removesuffix(".gz")):
+        if path.is_file():
+            return path
+    return None
+
+
+def idx_paths(folder: Path, part: str, download: bool, title: str, mirrors: Sequence[str], md5s: dict[str, str]) -> list[Path]:
+    names = IDX_FILES[part]
+    missing = [name for name in names if _idx_file(folder, name) is None]
+    if missing and not download:
+        raise FileNotFoundError(
+            f"{title}: {', '.join(missing)} not found in {folder}; put the files from {mirrors[0]} there "
+            f"(gzipped as published), or pass download=True to fetch them"
+        )
+    for name in missing:
+        fetch([mirror + name for mirror in mirrors], folder / name, md5s[name])
+    return [_idx_file(folder, name) for name in names]  # type: ignore[misc]
+
+
+def _unpack_cifar(archive: Path, folder: Path) -> None:
+    """Unpack ``cifar-10-batches-py/`` from ``archive`` into ``folder``, keeping batches already there.
+
+    The "data" filter refuses members that would land outside the folder, links out of it and devices.
+    """
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".unpack-") as scratch:
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                tar.extractall(scratch, filter="data")
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
+            raise ValueError(f"{archive} cannot be unpacked ({type(error).__name__}: {error}); {CORRUPT}") from error
+        unpacked = Path(scratch) / CIFAR10_FOLDER
+        if not unpacked.is_dir():
+            raise ValueError(f"{archive} holds no {CIFAR10_FOLDER}/ folder: it is not the CIFAR-10 python archive; {CORRUPT}")
+        target = folder / CIFAR10_FOLDER
+        target.mkdir(exist_ok=True)
+        for item in unpacked.iterdir():
+            if not (target / item.name).exists():
+                os.replace(item, target / item.name)
+
+
+def cifar_paths(folder: Path, part: str, download: bool) -> list[Path]:
+    batches = [folder / CIFAR10_FOLDER / name for name in CIFAR10_BATCHES[part]]
+    if all(path.is_file() for path in batches):
+        return batches
+    archive = folder / CIFAR10_ARCHIVE
+    if not archive.is_file():
+        if not download:
+            missing = [path.name for path in batches if not path.is_file()]
+            raise FileNotFoundError(
+                f"CIFAR-10: {', '.join(missing)} not found in {folder / CIFAR10_FOLDER}, and no {CIFAR10_ARCHIVE} in {folder}; "
+                f"put {CIFAR10_URLS[0]} (or the {CIFAR10_FOLDER}/ folder it holds) in {folder}, or pass download=True to fetch it"
+            )
+        fetch(CIFAR10_URLS, archive, CIFAR10_MD5)
+    _unpack_cifar(archive, folder)
+    missing = [path.name for path in batches if not path.is_file()]
+    if missing:
+        raise ValueError(f"{archive} lacks {', '.join(missing)} in {CIFAR10_FOLDER}/; {CORRUPT}")
+    return batches
+
+
