@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from spikedyn import __version__
+from spikedyn.training.commands import add_commands
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--tau", type=float, default=16.0, help="initial tau of every PLIF neuron (default 16)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(handler=_demo)
+    add_commands(commands)
     return parser
 
 

@@ -35,6 +35,7 @@ MAX_WORKERS = 8
 
 
 def check_positive(name: str, value: object, integer: bool = False) -> float | int:
+    """A positive number (an int when ``integer``), or a ValueError naming ``name``."""
     kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
     if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
         raise ValueError(f"{name} must be a positive {'int' if integer else 'number'}, got {value!r}")
@@ -165,6 +166,7 @@ def _split_by_image(count: int, image: np.ndarray, x: np.ndarray, y: np.ndarray,
 
 
 def check_rate(rate_hz: object) -> float:
+    """A noise rate in Hz: a finite number >= 0."""
     if isinstance(rate_hz, bool) or not isinstance(rate_hz, (int, float, np.integer, np.floating)) or not 0 <= rate_hz < float("inf"):
         raise ValueError(f"noise_rate_hz must be a finite number >= 0 (events per pixel per second), got {rate_hz!r}")
     return float(rate_hz)
@@ -210,6 +212,7 @@ def simulate_video(
 
 
 def check_sensor(sensor: object) -> tuple[int, int]:
+    """The sensor as (width, height) of positive ints."""
     if not isinstance(sensor, Sequence) or len(sensor) != 2 or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in sensor):
         raise ValueError(f"sensor must be (width, height) with positive ints, got {sensor!r}")
     return int(sensor[0]), int(sensor[1])

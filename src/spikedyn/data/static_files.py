@@ -155,6 +155,7 @@ def read_cifar_batch(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarr
 
 
 def check_labels(labels: np.ndarray, path: Path, num_classes: int) -> np.ndarray:
+    """``labels`` if all lie in 0..num_classes-1, else a ValueError naming the file."""
     if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"{path} has labels in [{labels.min()}, {labels.max()}], expected classes 0..{num_classes - 1}; {CORRUPT}")
     return labels
@@ -172,6 +173,7 @@ def _idx_file(folder: Path, name: str) -> Path | None:
 
 
 def idx_paths(folder: Path, part: str, download: bool, title: str, mirrors: Sequence[str], md5s: dict[str, str]) -> list[Path]:
+    """The two IDX files (images, labels) of ``part``, fetched first when missing and ``download``."""
     names = IDX_FILES[part]
     missing = [name for name in names if _idx_file(folder, name) is None]
     if missing and not download:
@@ -206,6 +208,7 @@ def _unpack_cifar(archive: Path, folder: Path) -> None:
 
 
 def cifar_paths(folder: Path, part: str, download: bool) -> list[Path]:
+    """The pickled batches of ``part``, unpacked from the archive (fetched when ``download``) if needed."""
     batches = [folder / CIFAR10_FOLDER / name for name in CIFAR10_BATCHES[part]]
     if all(path.is_file() for path in batches):
         return batches

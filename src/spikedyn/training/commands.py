@@ -1,0 +1,84 @@
+"""The ``spikedyn train``, ``eval`` and ``runs`` subcommands (Lightning is imported only when they run)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add train, eval and runs to the ``spikedyn`` command's subparsers."""
+    train = commands.add_parser("train", help="train an experiment (default: a PLIF net on the offline digits)")
+    train.add_argument("--config", help="experiment YAML (configs/...); default: the offline digits run")
+    train.add_argument("--out", help="folder for the run folder (default: the config's output_dir, 'runs')")
+    train.add_argument("--resume", metavar="RUN", help="continue this run folder from its last checkpoint")
+    train.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. trainer.max_epochs=5")
+    train.set_defaults(handler=_train)
+    evaluate = commands.add_parser("eval", help="evaluate a run's checkpoint on a split")
+    evaluate.add_argument("run", metavar="RUN_OR_CHECKPOINT", help="a run folder or a .ckpt file")
+    evaluate.add_argument("--split", default="test", choices=("train", "val", "test"), help="default: test")
+    evaluate.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which checkpoint of a run folder (default: best, by validation)")
+    evaluate.set_defaults(handler=_eval)
+    runs = commands.add_parser("runs", help="list the runs in a folder with their status and best accuracies")
+    runs.add_argument("folder", nargs="?", default="runs", help="default: runs")
+    runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    runs.set_defaults(handler=_runs)
+
+
+def _percent(value: object) -> str:
+    return f"{100 * value:.2f}%" if isinstance(value, (int, float)) and not math.isnan(value) else "-"
+
+
+def format_summary(summary: dict) -> str:
+    """The end-of-run summary: accuracies by protocols A and B, learned tau per layer, the run folder."""
+    a, b = summary.get("protocol_A") or {}, summary.get("protocol_B") or {}
+    lines = [
+        f"run {summary.get('name')}: {summary.get('status')} after {summary.get('epochs_completed', 0)} epochs "
+        f"in {summary.get('wall_time_s', 0):.0f} s",
+        f"  protocol A (max test accuracy):            {_percent(a.get('test_acc'))} at epoch {a.get('epoch', '-')}",
+        f"  protocol B (test at best val {_percent(b.get('val_acc'))}):  {_percent(b.get('test_acc'))} at epoch {b.get('epoch', '-')}",
+    ]
+    tau = summary.get("tau") or {}
+    if tau:
+        lines.append("  learned tau (mean per layer): " + ", ".join(f"{layer} {value:.3f}" for layer, value in tau.items()))
+    lines.append(f"  written to {summary.get('run_dir')}")
+    return "\n".join(lines)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from spikedyn.runtime import tune_cpu_allocator
+    from spikedyn.training.config import ConfigError, load_config
+    from spikedyn.training.train import resume_config, train
+
+    tune_cpu_allocator()
+    try:
+        config = resume_config(args.resume, args.overrides) if args.resume else load_config(args.config, args.overrides)
+        run = train(config, output_dir=args.out, resume=args.resume)
+    except (ConfigError, FileNotFoundError, ValueError) as error:
+        print(f"spikedyn train: {error}", file=sys.stderr)
+        return 2
+    print(format_summary(run.summary()))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from spikedyn.training.evaluate import evaluate
+
+    try:
+        result = evaluate(args.run, args.split, args.checkpoint)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"spikedyn eval: {error}", file=sys.stderr)
+        return 2
+    print(f"{result['checkpoint']} (epoch {result['epoch']}): {args.split} accuracy {_percent(result['acc'])}, "
+          f"loss {result['loss']:.4f} over {result['samples']} samples")  # fmt: skip
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from spikedyn.training.runs import format_runs, list_runs
+
+    entries = list_runs(args.folder)
+    print(json.dumps(entries, indent=1) if args.json else format_runs(entries))
+    return 0

@@ -1,0 +1,151 @@
+"""Experiment configs: load YAML (with ``extends:`` and dotted overrides), validate, save.
+
+A config file is a YAML mapping shaped like :class:`~spikedyn.training.schema.ExperimentConfig`;
+what it leaves out takes the schema's default. ``extends: base.yaml`` (relative to the file)
+merges that file first: mappings merge key by key, the child winning; lists and scalars
+replace. Overrides ``"dotted.key=value"`` (value read as YAML) apply last. Every problem is a
+:class:`ConfigError` naming the file and the dotted key, found at load, not mid-training.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from spikedyn.atomic import write_bytes_atomically
+from spikedyn.training.config_checks import (
+    CHOICES,
+    SURROGATES,
+    check_choices,
+    check_names,
+    check_neuron,
+    check_numbers,
+    check_registries,
+    check_regularizer,
+    raise_problems,
+)
+from spikedyn.training.config_types import (
+    ConfigError,
+    Problems,
+    build,
+    field_names,
+    field_types,
+    unknown_key,
+)
+from spikedyn.training.config_yaml import parse_yaml, read_file
+from spikedyn.training.schema import ExperimentConfig
+
+__all__ = [
+    "CHOICES",
+    "SURROGATES",
+    "ConfigError",
+    "config_from_dict",
+    "config_to_dict",
+    "load_config",
+    "save_config",
+]
+
+
+def config_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentConfig:
+    """The validated config of a (possibly partial) mapping; missing keys take the schema defaults."""
+    problems: Problems = []
+    cfg = build(ExperimentConfig, data, "", problems)
+    if problems:
+        raise_problems(source, problems)
+    assert isinstance(cfg, ExperimentConfig)
+    for check in (check_choices, check_names, check_neuron, check_numbers, check_regularizer):
+        check(cfg, problems)
+    check_registries(cfg, problems)
+    if problems:
+        raise_problems(source, problems)
+    return cfg
+
+
+def config_to_dict(cfg: ExperimentConfig) -> dict[str, Any]:
+    """The config as plain nested dicts and lists (YAML-able), keys in schema order."""
+    return dataclasses.asdict(cfg)
+
+
+def _split_override(override: str) -> tuple[list[str], object]:
+    if not isinstance(override, str) or "=" not in override:
+        raise ConfigError(f"override {override!r}: expected 'dotted.key=value' (e.g. trainer.max_epochs=5)")
+    key, text = override.split("=", 1)
+    parts = key.strip().split(".")
+    if not all(parts):
+        raise ConfigError(f"override {override!r}: the key {key.strip()!r} must be dotted names (e.g. model.neuron.tau)")
+    return parts, parse_yaml(text, f"override {override!r}")
+
+
+def _apply_override(data: dict[str, Any], override: str) -> None:
+    """Set the dotted key of ``override`` in ``data`` (schema keys checked; free dicts take new keys)."""
+    parts, value = _split_override(override)
+    cls: type | None = ExperimentConfig
+    node = data
+    for depth, part in enumerate(parts):
+        dotted = ".".join(parts[: depth + 1])
+        last = depth == len(parts) - 1
+        if cls is not None:  # inside the schema: the key must exist
+            names = field_names(cls)
+            if part not in names:
+                prefix = ".".join(parts[:depth]) + "." if depth else ""
+                raise ConfigError(f"override {override!r}: {unknown_key(prefix, part, names)}")
+            tp = field_types(cls)[part]
+            cls = tp if dataclasses.is_dataclass(tp) else None
+        if last:
+            node[part] = value
+            return
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(f"override {override!r}: {dotted} is {child!r}, not a mapping, so it has no key {parts[depth + 1]!r}")
+        node = child
+
+
+def _overlay(cls: type, defaults: dict[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` over the defaults, section by section; a value given (a free dict too) replaces."""
+    result = copy.deepcopy(defaults)
+    hints = field_types(cls)
+    for key, value in data.items():
+        tp = hints.get(key) if isinstance(key, str) else None
+        if tp is not None and dataclasses.is_dataclass(tp) and isinstance(value, Mapping) and isinstance(result.get(key), dict):
+            result[key] = _overlay(tp, result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> ExperimentConfig:
+    """The validated config of ``path`` (None: the schema defaults) with ``overrides`` applied.
+
+    Overrides are ``"dotted.key=value"`` with the value read as YAML: ``trainer.max_epochs=5``,
+    ``regularizer.lam=[0.1,0.01]``, ``model.neuron.imp=null``; they act on the config as the
+    file (and defaults) make it, so ``model.options.input_size=16`` keeps the other options.
+    """
+    if isinstance(overrides, str):
+        raise ConfigError(f"overrides must be a sequence of 'dotted.key=value' strings, not one string: {overrides!r}")
+    source = "<defaults>" if path is None else str(path)
+    raw = {} if path is None else read_file(Path(path), ())
+    if overrides:
+        data = _overlay(ExperimentConfig, config_to_dict(ExperimentConfig()), raw)
+        for override in overrides:
+            try:
+                _apply_override(data, override)
+            except ConfigError as error:
+                raise ConfigError(f"{source}: {error}") from None
+        raw = data
+        source += f" (with overrides {', '.join(map(str, overrides))})"
+    return config_from_dict(raw, source)
+
+
+def save_config(cfg: ExperimentConfig, path: str | Path) -> Path:
+    """Write ``cfg`` as YAML to ``path`` atomically; :func:`load_config` reads back an equal config."""
+    if not isinstance(cfg, ExperimentConfig):
+        raise TypeError(f"cfg must be an ExperimentConfig, got {type(cfg).__name__}")
+    text = yaml.safe_dump(config_to_dict(cfg), sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return write_bytes_atomically(path, text.encode("utf-8"))

@@ -1,0 +1,142 @@
+"""Config values against the schema's types: fitting YAML values to dataclass fields, and the error type."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+Problems = list[tuple[str, str]]  # (dotted key, what is wrong), gathered to report all at once
+
+
+class ConfigError(ValueError):
+    """An experiment config that cannot be used; the message names the file and the dotted key."""
+
+
+def field_types(cls: type) -> dict[str, Any]:
+    """The resolved type hints of a schema dataclass."""
+    return typing.get_type_hints(cls)
+
+
+def field_names(cls: type) -> list[str]:
+    """The field names of a schema dataclass, in order."""
+    return [f.name for f in dataclasses.fields(cls)]
+
+
+def _is_union(tp: object) -> bool:
+    return typing.get_origin(tp) in (typing.Union, types.UnionType)
+
+
+def _describe(tp: object) -> str:
+    """A type as a config author would write it: ``float | None``, ``list[float]``."""
+    if tp is type(None):
+        return "None"
+    if tp is Any:
+        return "any"
+    if dataclasses.is_dataclass(tp):
+        return "a mapping"
+    if _is_union(tp):
+        return " | ".join(_describe(arg) for arg in typing.get_args(tp))
+    origin = typing.get_origin(tp)
+    if origin is not None:
+        return f"{origin.__name__}[{', '.join(_describe(arg) for arg in typing.get_args(tp))}]"
+    return getattr(tp, "__name__", str(tp))
+
+
+_NO = object()  # a value that does not fit a type
+
+
+def _plain(value: object) -> object:
+    """A deep copy of ``value`` made of YAML's plain types, or _NO (tuples become lists)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_plain(item) for item in value]
+        return _NO if any(item is _NO for item in items) else items
+    if isinstance(value, Mapping):
+        if not all(isinstance(key, str) for key in value):
+            return _NO
+        items = {key: _plain(item) for key, item in value.items()}
+        return _NO if any(item is _NO for item in items.values()) else items
+    return _NO
+
+
+def _fit(value: object, tp: object) -> object:
+    """``value`` converted to type ``tp`` (int -> float; bool is not a number), or _NO."""
+    if tp is Any:
+        return _plain(value)
+    if tp is type(None):
+        return None if value is None else _NO
+    if _is_union(tp):
+        for arg in typing.get_args(tp):
+            fitted = _fit(value, arg)
+            if fitted is not _NO:
+                return fitted
+        return _NO
+    origin = typing.get_origin(tp)
+    if origin is list:
+        if not isinstance(value, (list, tuple)):
+            return _NO
+        (item_type,) = typing.get_args(tp)
+        items = [_fit(item, item_type) for item in value]
+        return _NO if any(item is _NO for item in items) else items
+    if origin is dict:
+        key_type, item_type = typing.get_args(tp)
+        if not isinstance(value, Mapping) or not all(_fit(key, key_type) is not _NO for key in value):
+            return _NO
+        items = {key: _fit(item, item_type) for key, item in value.items()}
+        return _NO if any(item is _NO for item in items.values()) else items
+    if tp is float:
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else _NO
+    if tp is int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else _NO
+    if tp in (bool, str):
+        return value if isinstance(value, tp) else _NO
+    raise TypeError(f"the config schema uses a type the loader does not know: {tp!r}")
+
+
+def nearest(key: str, valid: Sequence[str]) -> str:
+    """" (did you mean ...?)" for the closest valid key, or ""."""
+    near = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
+def unknown_key(prefix: str, key: object, valid: Sequence[str]) -> str:
+    """The message for an unknown key: its dotted name, the nearest valid key and all valid ones."""
+    section = prefix.rstrip(".") or "the top level"
+    dotted = f"{prefix}{key}"
+    full = [f"{prefix}{name}" for name in valid]
+    return f"unknown key {dotted!r}{nearest(dotted, full)}; valid keys of {section}: {', '.join(valid)}"
+
+
+def build(cls: type, data: object, prefix: str, problems: Problems) -> object:
+    """The dataclass ``cls`` from the mapping ``data``; missing keys take their defaults."""
+    section = prefix.rstrip(".")
+    if not isinstance(data, Mapping):
+        problems.append((section or "<top level>", f"expected a mapping, got {data!r} ({type(data).__name__})"))
+        return None
+    hints, names = field_types(cls), field_names(cls)
+    kwargs: dict[str, object] = {}
+    for key, value in data.items():
+        if key not in names:
+            problems.append((f"{prefix}{key}", unknown_key(prefix, key, names)))
+            continue
+        tp, dotted = hints[key], f"{prefix}{key}"
+        if dataclasses.is_dataclass(tp):
+            built = build(tp, value, f"{dotted}.", problems)
+            if built is not None:
+                kwargs[key] = built
+            continue
+        fitted = _fit(value, tp)
+        if fitted is _NO:
+            annotation = next(f.type for f in dataclasses.fields(cls) if f.name == key)
+            expected = annotation if isinstance(annotation, str) else _describe(tp)
+            if typing.get_args(tp)[-1:] == (Any,):
+                expected += " with plain YAML values (numbers, strings, booleans, null, lists, mappings)"
+            problems.append((dotted, f"expected {expected}, got {value!r} ({type(value).__name__})"))
+            continue
+        kwargs[key] = fitted
+    return cls(**kwargs)

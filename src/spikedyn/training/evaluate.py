@@ -1,0 +1,58 @@
+"""Evaluate a trained run or checkpoint on one split, without Lightning."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+
+from spikedyn.data import build_dataset
+from spikedyn.data.base import DatasetInfo
+from spikedyn.training.checkpoint import load_checkpoint
+from spikedyn.training.config import config_from_dict
+from spikedyn.training.factories import build_loss, build_model_from_config
+from spikedyn.training.run_folder import RunFolder
+
+NETWORK_PREFIX = "network."
+
+
+def checkpoint_path(run_or_checkpoint: str | os.PathLike[str], which: str = "best") -> Path:
+    """The checkpoint file named directly, or a run folder's best (or last) checkpoint."""
+    path = Path(run_or_checkpoint)
+    if path.is_dir():
+        run = RunFolder.open(path)
+        chosen = run.best_checkpoint if which == "best" else run.last_checkpoint
+        if not chosen.exists():
+            raise FileNotFoundError(f"run {path} has no {which} checkpoint ({chosen}): did its first epoch finish?")
+        return chosen
+    return path
+
+
+def evaluate(run_or_checkpoint: str | os.PathLike[str], split: str = "test", which: str = "best", batch_size: int | None = None) -> dict[str, Any]:
+    """Loss and accuracy of a checkpoint's network on ``split`` of its own dataset (by its loss's prediction rule)."""
+    path = checkpoint_path(run_or_checkpoint, which)
+    checkpoint = load_checkpoint(path)
+    settings = checkpoint.get("hyper_parameters", {})
+    if "config" not in settings or "info" not in settings:
+        raise ValueError(f"{path} is not a spikedyn training checkpoint: it holds no config")
+    config = config_from_dict(settings["config"], source=str(path))
+    info = DatasetInfo(**{**settings["info"], "frame_shape": tuple(settings["info"]["frame_shape"]), "classes": tuple(settings["info"]["classes"])})
+    network = build_model_from_config(config, info)
+    state = {k[len(NETWORK_PREFIX) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(NETWORK_PREFIX)}
+    network.load_state_dict(state)
+    network.eval()
+    loss_fn = build_loss(config)
+    dataset = build_dataset(config.data.dataset, split, **config.data.options)
+    loader = DataLoader(dataset, batch_size=batch_size or config.data.eval_batch_size or config.data.batch_size)
+    total, correct, loss_sum = 0, 0, 0.0
+    with torch.no_grad():
+        for frames, labels in loader:
+            outputs = network(frames.transpose(0, 1))
+            loss_sum += float(loss_fn(outputs, labels)) * len(labels)
+            correct += int((loss_fn.predict(outputs) == labels).sum())
+            total += len(labels)
+    return {"checkpoint": str(path), "epoch": checkpoint.get("epoch"), "split": split, "samples": total,
+            "loss": loss_sum / total, "acc": correct / total}  # fmt: skip

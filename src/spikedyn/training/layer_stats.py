@@ -1,0 +1,80 @@
+"""What the records say about the spiking layers: firing rates, tau and IMP statistics."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchmetrics import SumMetric
+
+from spikedyn.neurons import PLIF, BaseNeuron
+
+
+def spiking_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The named spiking layers of ``model`` in order."""
+    return [(name, module) for name, module in model.named_modules() if isinstance(module, BaseNeuron)]
+
+
+class FiringRateMonitor(nn.Module):
+    """Mean firing rate of each spiking layer over the batches seen while ``active``, over all processes."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.names = [name for name, _ in spiking_layers(model)]
+        self.spikes = nn.ModuleList(SumMetric() for _ in self.names)
+        self.counts = nn.ModuleList(SumMetric() for _ in self.names)
+        self.active = False
+        for index, (_, layer) in enumerate(spiking_layers(model)):
+            layer.register_forward_hook(self._hook(index))
+
+    def _hook(self, index: int):
+        def record(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+            if self.active:
+                spikes = output[0] if isinstance(output, tuple) else output
+                self.spikes[index].update(spikes.detach().float().sum())
+                self.counts[index].update(torch.tensor(float(spikes.numel()), device=spikes.device))
+
+        return record
+
+    def compute_and_reset(self) -> dict[str, float]:
+        """{layer name: spikes per neuron and step} of the batches seen, then forget them."""
+        rates = {}
+        for name, spikes, counts in zip(self.names, self.spikes, self.counts):
+            total = float(counts.compute())
+            rates[name] = float(spikes.compute()) / total if total else float("nan")
+            spikes.reset()
+            counts.reset()
+        return rates
+
+
+def _summary(prefix: str, values: torch.Tensor) -> dict[str, float]:
+    values = values.detach().double().flatten()
+    std = float(values.std(unbiased=False)) if values.numel() > 1 else 0.0
+    return {f"{prefix}/mean": float(values.mean()), f"{prefix}/std": std, f"{prefix}/min": float(values.min()), f"{prefix}/max": float(values.max())}
+
+
+def neuron_statistics(model: nn.Module) -> dict[str, float]:
+    """Mean, std, min and max of tau (PLIF layers) and of the IMP (neurons that have one), per layer."""
+    stats: dict[str, float] = {}
+    for name, layer in spiking_layers(model):
+        if isinstance(layer, PLIF):
+            stats.update(_summary(f"tau/{name}", layer.tau))
+        if layer.imp is not None:
+            stats.update(_summary(f"imp/{name}", layer.imp))
+    return stats
+
+
+def neuron_snapshot(model: nn.Module, weights: list[str]) -> dict[str, torch.Tensor]:
+    """Full tensors for the records: every PLIF layer's tau, every IMP, and the named modules' weights."""
+    tensors: dict[str, torch.Tensor] = {}
+    for name, layer in spiking_layers(model):
+        if isinstance(layer, PLIF):
+            tensors[f"tau/{name}"] = layer.tau.detach().cpu().clone()
+        if layer.imp is not None:
+            tensors[f"imp/{name}"] = layer.imp.detach().cpu().clone()
+    modules = dict(model.named_modules())
+    for name in weights:
+        if name not in modules or not isinstance(getattr(modules[name], "weight", None), torch.Tensor):
+            known = [n for n, m in modules.items() if isinstance(getattr(m, "weight", None), torch.Tensor)]
+            raise ValueError(f"records.weights names {name!r}, which is not a module with a weight; modules with weights: {known}")
+        tensors[f"weight/{name}"] = modules[name].weight.detach().cpu().clone()
+    return tensors

@@ -1,0 +1,105 @@
+"""The run's records, written every epoch: metrics (CSV, JSONL, TensorBoard), tau/IMP snapshots, summary.
+
+The history lives in this callback's state, which every checkpoint carries: a resumed run
+rewrites the files from it, so they never hold an epoch twice or miss one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+
+from spikedyn.atomic import write_bytes_atomically
+from spikedyn.training.layer_stats import neuron_snapshot
+from spikedyn.training.protocols import protocol_a, protocol_b
+from spikedyn.training.run_folder import RunFolder
+from spikedyn.training.schema import RecordsConfig
+
+
+def _columns(history: list[dict[str, Any]]) -> list[str]:
+    columns: dict[str, None] = {}
+    for row in history:
+        columns.update(dict.fromkeys(row))
+    return list(columns)
+
+
+def history_csv(history: list[dict[str, Any]]) -> str:
+    """The history as CSV, one row per epoch, a column per key seen in any epoch."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=_columns(history), restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return buffer.getvalue()
+
+
+def tau_summary(row: dict[str, Any]) -> dict[str, float]:
+    """{layer: mean tau} from one history row."""
+    return {key[len("tau/") : -len("/mean")]: value for key, value in row.items() if key.startswith("tau/") and key.endswith("/mean")}
+
+
+class RunRecorder(pl.Callback):
+    """Appends each epoch's metrics to the history and writes the run's record files (global rank 0)."""
+
+    def __init__(self, run: RunFolder, records: RecordsConfig) -> None:
+        self.run = run
+        self.records = records
+        self.history: list[dict[str, Any]] = []
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"history": self.history}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.history = list(state_dict["history"])
+
+    def on_fit_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        if trainer.is_global_zero:
+            self.write_history()
+
+    def on_validation_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        row = getattr(module, "epoch_row", None)
+        if trainer.sanity_checking or row is None:
+            return
+        module.epoch_row = None
+        self.history = [r for r in self.history if r["epoch"] < row["epoch"]] + [row]
+        if not trainer.is_global_zero:
+            return
+        self.write_history()
+        last_epoch = row["epoch"] + 1 >= trainer.max_epochs
+        every = self.records.snapshot_every
+        if every and (row["epoch"] % every == 0 or last_epoch):
+            self.write_snapshot(module, row["epoch"])
+        if trainer.logger is not None:
+            numbers = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not math.isnan(v) and k not in ("epoch", "step")}
+            trainer.logger.log_metrics(numbers, step=row["epoch"])
+        self.run.update_summary(**self.summary_fields(trainer))
+
+    def write_history(self) -> None:
+        """metrics.csv and metrics.jsonl from the whole history, atomically."""
+        write_bytes_atomically(self.run.metrics_csv, history_csv(self.history).encode(), durable=False)
+        lines = "".join(json.dumps(row) + "\n" for row in self.history)
+        write_bytes_atomically(self.run.metrics_jsonl, lines.encode(), durable=False)
+
+    def write_snapshot(self, module: pl.LightningModule, epoch: int) -> None:
+        """Every layer's full tau and IMP tensors (and the chosen weights) at ``epoch``."""
+        tensors = neuron_snapshot(module.network, self.records.weights)
+        buffer = io.BytesIO()
+        torch.save({"epoch": epoch, "tensors": tensors}, buffer)
+        write_bytes_atomically(self.run.snapshots / f"epoch_{epoch:05d}.pt", buffer.getvalue(), durable=False)
+
+    def summary_fields(self, trainer: pl.Trainer) -> dict[str, Any]:
+        """What summary.json says of the run so far."""
+        last = self.history[-1]
+        return {
+            "epochs_completed": last["epoch"] + 1,
+            "max_epochs": trainer.max_epochs,
+            "protocol_A": protocol_a(self.history),
+            "protocol_B": protocol_b(self.history),
+            "last": {k: last[k] for k in last if k.endswith("_acc") or k.endswith("_loss")},
+            "tau": tau_summary(last),
+        }

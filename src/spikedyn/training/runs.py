@@ -1,0 +1,56 @@
+"""The runs under a folder, with their status and best accuracies."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from spikedyn.training.run_folder import RunFolder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_status(summary: dict[str, Any], host: str | None = None) -> str:
+    """The summary's status, with "running" read as "stopped" when its process on this host is gone."""
+    status = summary.get("status", "created")
+    if status == "running" and summary.get("host", socket.gethostname()) == (host or socket.gethostname()):
+        pid = summary.get("pid")
+        if isinstance(pid, int) and not _alive(pid):
+            return "stopped (resume it)"
+    return status
+
+
+def list_runs(folder: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """One entry per run folder below ``folder`` (sorted by path): name, status, epochs, accuracies."""
+    entries = []
+    for config in sorted(Path(folder).rglob("config.yaml")):
+        run = RunFolder(config.parent)
+        summary = run.summary()
+        a, b = summary.get("protocol_A") or {}, summary.get("protocol_B") or {}
+        entries.append({
+            "run": str(run.path), "name": summary.get("name", run.path.name), "status": run_status(summary),
+            "epochs": f"{summary.get('epochs_completed', 0)}/{summary.get('max_epochs', '?')}",
+            "best_val": b.get("val_acc"), "A": a.get("test_acc"), "B": b.get("test_acc"),
+        })  # fmt: skip
+    return entries
+
+
+def format_runs(entries: list[dict[str, Any]]) -> str:
+    """A text table of :func:`list_runs`."""
+    def pct(value: Any) -> str:
+        return f"{100 * value:.2f}" if isinstance(value, (int, float)) else "-"
+
+    lines = [f"{'run':50} {'status':20} {'epochs':>9} {'val %':>7} {'A %':>7} {'B %':>7}"]
+    for e in entries:
+        lines.append(f"{e['run']:50} {e['status']:20} {e['epochs']:>9} {pct(e['best_val']):>7} {pct(e['A']):>7} {pct(e['B']):>7}")
+    return "\n".join(lines)

@@ -1,0 +1,125 @@
+"""Train one experiment into a run folder, or resume a run where its last checkpoint left it."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import time
+import traceback
+
+import lightning.pytorch as pl
+from lightning.fabric.utilities.rank_zero import _get_rank
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from spikedyn.training.checkpoint import AtomicModelCheckpoint, load_checkpoint
+from spikedyn.training.config import ConfigError, load_config, save_config
+from spikedyn.training.datamodule import SpikeDataModule
+from spikedyn.training.module import SpikingClassifier
+from spikedyn.training.progress import EpochProgressBar
+from spikedyn.training.records import RunRecorder
+from spikedyn.training.run_folder import RunFolder
+from spikedyn.training.schema import ExperimentConfig
+
+
+def _trainer(config: ExperimentConfig, run: RunFolder, recorder: RunRecorder) -> pl.Trainer:
+    settings = config.trainer
+    callbacks: list[pl.Callback] = [
+        recorder,
+        AtomicModelCheckpoint(
+            dirpath=run.checkpoints, filename="best", monitor="val_acc", mode="max",
+            save_top_k=1, save_last=True, enable_version_counter=False,
+        ),
+    ]  # fmt: skip
+    if settings.progress_bar:
+        callbacks.append(EpochProgressBar())
+    tensorboard = config.records.tensorboard and importlib.util.find_spec("tensorboard") is not None
+    return pl.Trainer(
+        max_epochs=settings.max_epochs,
+        accelerator=settings.accelerator,
+        devices=settings.devices,
+        num_nodes=settings.num_nodes,
+        strategy=settings.strategy,
+        precision=settings.precision,
+        gradient_clip_val=settings.gradient_clip_val,
+        sync_batchnorm=settings.sync_batchnorm,
+        deterministic=settings.deterministic,
+        callbacks=callbacks,
+        logger=TensorBoardLogger(run.path, name="tensorboard", version="") if tensorboard else False,
+        enable_progress_bar=settings.progress_bar,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        use_distributed_sampler=False,
+        default_root_dir=run.path,
+        log_every_n_steps=1,
+    )
+
+
+#: Set by the first process of a run; the other processes of a distributed run write into the same folder.
+RUN_DIR_VARIABLE = "SPIKEDYN_RUN_DIR"
+
+
+def _run_folder(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None, resume: str | os.PathLike[str] | None) -> RunFolder:
+    """The run's folder: the one resumed, the one a parent process made, or a new one.
+
+    Under torchrun or SLURM every process starts on its own; they agree on a folder named after
+    the job, and only global rank 0 writes the config and environment there.
+    """
+    if resume is not None:
+        return RunFolder.open(resume)
+    if RUN_DIR_VARIABLE in os.environ:
+        return RunFolder(os.environ[RUN_DIR_VARIABLE])
+    job = os.environ.get("TORCHELASTIC_RUN_ID") or os.environ.get("SLURM_JOB_ID")
+    return RunFolder.create(config, output_dir, job=job, write=(_get_rank() or 0) == 0)
+
+
+def train(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None = None, resume: str | os.PathLike[str] | None = None) -> RunFolder:
+    """Train ``config`` in a new run folder, or continue the run folder ``resume`` (then its own config is used).
+
+    The dataset and the model are built before anything is written, so a missing dataset or a
+    bad model option leaves no folder behind; a failure during training marks the run "failed" in its summary and re-raises.
+    """
+    pl.seed_everything(config.seed, workers=True, verbose=False)
+    data = SpikeDataModule(config.data, config.seed)
+    module = SpikingClassifier(config, data.info, tuple(data.eval_splits))
+    run = _run_folder(config, output_dir, resume)
+    joined = RUN_DIR_VARIABLE in os.environ
+    os.environ[RUN_DIR_VARIABLE] = str(run.path)  # processes that Lightning launches for DDP join this run
+    checkpoint = None
+    if resume is not None and run.last_checkpoint.exists():
+        load_checkpoint(run.last_checkpoint)  # a damaged checkpoint stops here, with the folder untouched
+        checkpoint = str(run.last_checkpoint)
+    recorder = RunRecorder(run, config.records)
+    trainer = _trainer(config, run, recorder)
+    started = time.perf_counter()
+    previous_wall = float(run.summary().get("wall_time_s", 0.0))
+    if trainer.is_global_zero:
+        run.update_summary(name=config.name, status="running", pid=os.getpid(), host=socket.gethostname(),
+                           run_dir=str(run.path), resumed=checkpoint is not None)  # fmt: skip
+    try:
+        trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=True)
+    except BaseException as error:
+        if trainer.is_global_zero:
+            status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+            run.update_summary(status=status, error="".join(traceback.format_exception_only(error)).strip(),
+                               wall_time_s=previous_wall + time.perf_counter() - started)  # fmt: skip
+        raise
+    finally:
+        if not joined:
+            os.environ.pop(RUN_DIR_VARIABLE, None)
+    if trainer.is_global_zero:
+        run.update_summary(status="completed", wall_time_s=previous_wall + time.perf_counter() - started,
+                           checkpoints={"last": str(run.last_checkpoint), "best": str(run.best_checkpoint)})  # fmt: skip
+    return run
+
+
+def resume_config(run_dir: str | os.PathLike[str], overrides: list[str]) -> ExperimentConfig:
+    """The config of an existing run; only ``trainer.max_epochs`` may be overridden (to train longer)."""
+    run = RunFolder.open(run_dir)
+    keys = {override.split("=", 1)[0].strip() for override in overrides}
+    if keys - {"trainer.max_epochs"}:
+        raise ConfigError(f"a resumed run keeps the config in {run.config_file}; only trainer.max_epochs=N may be overridden, got {sorted(keys)}")
+    config = load_config(run.config_file, overrides)
+    if overrides:
+        save_config(config, run.config_file)
+    return config

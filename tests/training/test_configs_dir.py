@@ -1,0 +1,92 @@
+"""Every experiment under configs/ loads, is named after its file, says what it reproduces, and builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from spikedyn.data import DatasetInfo, build_dataset
+from spikedyn.training.config import load_config
+from spikedyn.training.factories import (
+    build_loss,
+    build_model_from_config,
+    neuron_factory,
+)
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+EXPERIMENTS = sorted(CONFIGS.glob("*.yaml"))
+
+# (channels, height, width, classes, default T) of each dataset's frames, from the datasets' own docs.
+FRAMES = {
+    "digits": (1, 8, 8, 10, 4),
+    "event_digits": (2, 34, 34, 10, 10),
+    "mnist": (1, 28, 28, 10, 8),
+    "fashion_mnist": (1, 28, 28, 10, 8),
+    "cifar10": (3, 32, 32, 10, 8),
+    "nmnist": (2, 34, 34, 10, 10),
+    "cifar10dvs": (2, 128, 128, 10, 20),
+    "dvs128_gesture": (2, 128, 128, 11, 20),
+    "ncaltech101": (2, 48, 48, 101, 10),
+}
+
+
+def expected_info(cfg) -> DatasetInfo:
+    """The DatasetInfo the config's dataset would report, without reading any data."""
+    channels, height, width, classes, steps = FRAMES[cfg.data.dataset]
+    options = cfg.data.options
+    if options.get("resize"):
+        height = width = options["resize"]
+    if "upscale" in options and cfg.data.dataset == "digits":
+        height, width = height * options["upscale"], width * options["upscale"]
+    return DatasetInfo(cfg.data.dataset, classes, (channels, height, width), options.get("time_steps", steps))
+
+
+def test_the_folder_holds_the_experiments():
+    names = {path.stem for path in EXPERIMENTS}
+    assert {"digits", "event_digits", "plif_table2_cifar10dvs", "pertau_lambda0.1", "imp_tsweep_cifar10dvs_lts_t16"} <= names
+    assert len(EXPERIMENTS) >= 50
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda path: path.stem)
+def test_each_config_loads_is_named_after_its_file_and_builds(path):
+    cfg = load_config(path)
+    assert cfg.name == path.stem
+    assert len(cfg.description.split()) >= 10  # says what it reproduces
+    build_loss(cfg)
+    with torch.device("meta"):  # shapes and options only: no memory, no time
+        model = build_model_from_config(cfg, expected_info(cfg))
+    assert model.input_shape == expected_info(cfg).frame_shape
+
+
+def test_names_are_unique():
+    names = [load_config(path).name for path in EXPERIMENTS]
+    assert len(names) == len(set(names))
+
+
+def test_the_default_run_is_digits_yaml():
+    default, digits = load_config(), load_config(CONFIGS / "digits.yaml")
+    for get in (
+        lambda c: c.name,
+        lambda c: c.seed,
+        lambda c: c.data.dataset,
+        lambda c: c.data.batch_size,
+        lambda c: c.model.name,
+        lambda c: repr(neuron_factory(c.model.neuron)(shape=(3,))),  # alpha None is ATan's own 2.0
+        lambda c: c.loss,
+        lambda c: c.regularizer,
+        lambda c: (c.optimizer.name, c.optimizer.lr, c.optimizer.weight_decay),
+        lambda c: c.scheduler.name,
+        lambda c: c.trainer.max_epochs,
+    ):
+        assert get(default) == get(digits)
+    train = {
+        "default": build_dataset(default.data.dataset, "train", **default.data.options),
+        "digits.yaml": build_dataset(digits.data.dataset, "train", **digits.data.options),
+    }
+    assert train["default"].info == train["digits.yaml"].info
+    models = {key: build_model_from_config(cfg, train[key].info) for key, cfg in (("default", default), ("digits.yaml", digits))}
+    assert models["default"].summary() == models["digits.yaml"].summary()
+    frames = torch.stack([train["digits.yaml"][i][0] for i in range(4)], dim=1)  # [T, B, C, H, W]
+    assert models["digits.yaml"].eval()(frames).shape == (4, 4, 10)
