@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from spikedyn import __version__
-from spikedyn.training.commands import add_commands
+from spikedyn.analysis.commands import add_commands as add_analysis_commands
+from spikedyn.training.commands import add_commands as add_training_commands
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -34,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--tau", type=float, default=16.0, help="initial tau of every PLIF neuron (default 16)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(handler=_demo)
-    add_commands(commands)
+    add_training_commands(commands)
+    add_analysis_commands(commands)
     return parser
 
 

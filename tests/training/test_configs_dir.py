@@ -29,7 +29,11 @@ FRAMES = {
     "cifar10dvs": (2, 128, 128, 10, 20),
     "dvs128_gesture": (2, 128, 128, 11, 20),
     "ncaltech101": (2, 48, 48, 101, 10),
+    "imagenet": (3, 224, 224, 1000, 4),
 }
+
+# Millions of parameters of the IMP paper's ImageNet SEW-ResNets (Table 1): (without IMP, with IMP).
+IMAGENET_PARAMETERS = {"sew_resnet18": (11.69, 14.17), "sew_resnet34": (21.79, 25.54), "sew_resnet50": (25.56, 36.67)}
 
 
 def expected_info(cfg) -> DatasetInfo:
@@ -38,6 +42,8 @@ def expected_info(cfg) -> DatasetInfo:
     options = cfg.data.options
     if options.get("resize"):
         height = width = options["resize"]
+    if options.get("crop"):
+        height = width = options["crop"]
     if "upscale" in options and cfg.data.dataset == "digits":
         height, width = height * options["upscale"], width * options["upscale"]
     return DatasetInfo(cfg.data.dataset, classes, (channels, height, width), options.get("time_steps", steps))
@@ -45,7 +51,7 @@ def expected_info(cfg) -> DatasetInfo:
 
 def test_the_folder_holds_the_experiments():
     names = {path.stem for path in EXPERIMENTS}
-    assert {"digits", "event_digits", "plif_table2_cifar10dvs", "pertau_lambda0.1", "imp_tsweep_cifar10dvs_lts_t16"} <= names
+    assert {"digits", "event_digits", "plif_table2_cifar10dvs", "pertau_lambda0.1", "imp_tsweep_cifar10dvs_lts_t16", "imp_imagenet_sew_resnet50_imp_lts"} <= names
     assert len(EXPERIMENTS) >= 50
 
 
@@ -58,6 +64,20 @@ def test_each_config_loads_is_named_after_its_file_and_builds(path):
     with torch.device("meta"):  # shapes and options only: no memory, no time
         model = build_model_from_config(cfg, expected_info(cfg))
     assert model.input_shape == expected_info(cfg).frame_shape
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("imp_imagenet_*.yaml")), ids=lambda path: path.stem)
+def test_imagenet_configs_build_the_papers_sew_resnets(path):
+    cfg = load_config(path)
+    info = expected_info(cfg)
+    assert (info.frame_shape, info.num_classes, info.time_steps) == ((3, 224, 224), 1000, 4)
+    assert cfg.loss.name == "lts" and cfg.trainer.devices * cfg.data.batch_size == 256
+    with torch.device("meta"):
+        model = build_model_from_config(cfg, info)
+    millions = sum(p.numel() for p in model.parameters()) / 1e6
+    expected = IMAGENET_PARAMETERS[cfg.model.name][cfg.model.neuron.imp == "neuron"]
+    assert abs(millions - expected) < 0.011  # the paper gives 21.7977M as 21.79M
+    assert f"{expected:.2f}M parameters" in cfg.description
 
 
 def test_names_are_unique():

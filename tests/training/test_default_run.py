@@ -72,3 +72,9 @@ def test_per_neuron_tau_imp_and_chosen_weights_are_snapshotted_with_their_shapes
     assert "train_penalty" in header and "imp/features.1/mean" in header
 
 
+
+
+def test_bf16_mixed_precision_trains(tmp_path):
+    config = load_config(None, [*QUIET, "trainer.max_epochs=1", "data.batch_size=64", "data.options.time_steps=2", "trainer.precision=bf16-mixed"])
+    summary = train(config, output_dir=tmp_path).summary()
+    assert summary["status"] == "completed" and math.isfinite(summary["last"]["train_loss"])

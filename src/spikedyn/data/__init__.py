@@ -1,7 +1,7 @@
 """Datasets by name, each yielding (frames [T, C, H, W] float32, label int): static images,
 the offline digits, and neuromorphic event streams integrated into frames (Eq. S1), cached."""
 
-from spikedyn.data import digits, event_digits, neuromorphic, static  # noqa: F401  (register the datasets)
+from spikedyn.data import digits, event_digits, imagenet, neuromorphic, static  # noqa: F401  (register the datasets)
 from spikedyn.data.base import DatasetInfo, FrameDataset
 from spikedyn.data.cache import FrameCache
 from spikedyn.data.frames import events_to_frames

@@ -61,17 +61,19 @@ def _symmetric_range(value: float | Sequence[float], name: str, limit: float = m
     return float(pair[0]), float(pair[1])
 
 
-def _check_generator(generator: torch.Generator | None) -> torch.Generator | None:
+def check_generator(generator: torch.Generator | None) -> torch.Generator | None:
+    """``generator`` if it is a torch.Generator or None, else a TypeError."""
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     return generator
 
 
-def _uniform(low: float, high: float, generator: torch.Generator | None) -> float:
+def random_uniform(low: float, high: float, generator: torch.Generator | None) -> float:
+    """A random float in [low, high) from ``generator`` (or torch's global one)."""
     return low + (high - low) * torch.rand((), dtype=torch.float64, generator=generator).item()
 
 
-def _randint(low: int, high: int, generator: torch.Generator | None) -> int:
+def random_int(low: int, high: int, generator: torch.Generator | None) -> int:
     """A random integer in [low, high], both included."""
     return int(torch.randint(low, high + 1, (), generator=generator).item())
 
@@ -119,7 +121,7 @@ class RandomCrop:
         if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
             raise ValueError(f"RandomCrop padding must be an int >= 0, got {padding!r}")
         self.padding = padding
-        self.generator = _check_generator(generator)
+        self.generator = check_generator(generator)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         _check_images(x, "RandomCrop")
@@ -128,7 +130,7 @@ class RandomCrop:
         (height, width), (h, w) = x.shape[-2:], self.size
         if h > height or w > width:
             raise ValueError(f"RandomCrop of size {self.size} does not fit in an image of {height}x{width} (padding {self.padding} included)")
-        top, left = _randint(0, height - h, self.generator), _randint(0, width - w, self.generator)
+        top, left = random_int(0, height - h, self.generator), random_int(0, width - w, self.generator)
         return x[..., top : top + h, left : left + w]
 
     def __repr__(self) -> str:
@@ -142,7 +144,7 @@ class RandomHorizontalFlip:
         if not _is_number(p) or not 0.0 <= p <= 1.0:
             raise ValueError(f"RandomHorizontalFlip p must be a probability in [0, 1], got {p!r}")
         self.p = float(p)
-        self.generator = _check_generator(generator)
+        self.generator = check_generator(generator)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         _check_images(x, "RandomHorizontalFlip")
@@ -182,16 +184,16 @@ class RandomAffine:
         if mode not in AFFINE_MODES:
             raise ValueError(f"RandomAffine mode must be one of {list(AFFINE_MODES)}, got {mode!r}")
         self.mode = mode
-        self.generator = _check_generator(generator)
+        self.generator = check_generator(generator)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         _check_images(x, "RandomAffine", floating=True)
         height, width = x.shape[-2:]
         g = self.generator
-        angle = _uniform(*self.degrees, g)
+        angle = random_uniform(*self.degrees, g)
         max_dx, max_dy = self.translate[0] * width, self.translate[1] * height
-        shift = (float(round(_uniform(-max_dx, max_dx, g))), float(round(_uniform(-max_dy, max_dy, g))))
-        return affine(x, angle, shift, _uniform(*self.scale, g), _uniform(*self.shear, g), self.mode)
+        shift = (float(round(random_uniform(-max_dx, max_dx, g))), float(round(random_uniform(-max_dy, max_dy, g))))
+        return affine(x, angle, shift, random_uniform(*self.scale, g), random_uniform(*self.shear, g), self.mode)
 
     def __repr__(self) -> str:
         return f"RandomAffine(degrees={self.degrees}, translate={self.translate}, scale={self.scale}, shear={self.shear}, mode={self.mode!r})"
@@ -307,18 +309,18 @@ class NeuromorphicAugment:
         self.max_shear = float(max_shear)
         self.operations = tuple(operations)
         self.mode = mode
-        self.generator = _check_generator(generator)
+        self.generator = check_generator(generator)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         _check_images(x, "NeuromorphicAugment")
         g = self.generator
-        operation = self.operations[_randint(0, len(self.operations) - 1, g)]
+        operation = self.operations[random_int(0, len(self.operations) - 1, g)]
         if operation == "roll":
-            shifts = (_randint(-self.max_roll, self.max_roll, g), _randint(-self.max_roll, self.max_roll, g))
+            shifts = (random_int(-self.max_roll, self.max_roll, g), random_int(-self.max_roll, self.max_roll, g))
             return torch.roll(x, shifts=shifts, dims=(-2, -1))
         if operation == "rotate":
-            return affine(x, angle=_uniform(-self.max_degrees, self.max_degrees, g), mode=self.mode)
-        return affine(x, shear=_uniform(-self.max_shear, self.max_shear, g), mode=self.mode)
+            return affine(x, angle=random_uniform(-self.max_degrees, self.max_degrees, g), mode=self.mode)
+        return affine(x, shear=random_uniform(-self.max_shear, self.max_shear, g), mode=self.mode)
 
     def __repr__(self) -> str:
         return (

@@ -15,6 +15,7 @@ from spikedyn.training.checkpoint import load_checkpoint
 from spikedyn.training.config import config_from_dict
 from spikedyn.training.factories import build_loss, build_model_from_config
 from spikedyn.training.run_folder import RunFolder
+from spikedyn.training.schema import ExperimentConfig
 
 NETWORK_PREFIX = "network."
 
@@ -31,19 +32,30 @@ def checkpoint_path(run_or_checkpoint: str | os.PathLike[str], which: str = "bes
     return path
 
 
-def evaluate(run_or_checkpoint: str | os.PathLike[str], split: str = "test", which: str = "best", batch_size: int | None = None) -> dict[str, Any]:
-    """Loss and accuracy of a checkpoint's network on ``split`` of its own dataset (by its loss's prediction rule)."""
-    path = checkpoint_path(run_or_checkpoint, which)
-    checkpoint = load_checkpoint(path)
+def network_from_checkpoint(checkpoint: dict[str, Any], source: str) -> tuple[torch.nn.Module, ExperimentConfig, DatasetInfo]:
+    """(network in eval mode, config, dataset info) rebuilt from a loaded training checkpoint; ``source`` names it in errors."""
     settings = checkpoint.get("hyper_parameters", {})
     if "config" not in settings or "info" not in settings:
-        raise ValueError(f"{path} is not a spikedyn training checkpoint: it holds no config")
-    config = config_from_dict(settings["config"], source=str(path))
+        raise ValueError(f"{source} is not a spikedyn training checkpoint: it holds no config")
+    config = config_from_dict(settings["config"], source=source)
     info = DatasetInfo(**{**settings["info"], "frame_shape": tuple(settings["info"]["frame_shape"]), "classes": tuple(settings["info"]["classes"])})
     network = build_model_from_config(config, info)
     state = {k[len(NETWORK_PREFIX) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(NETWORK_PREFIX)}
     network.load_state_dict(state)
     network.eval()
+    return network, config, info
+
+
+def load_network(checkpoint: str | os.PathLike[str]) -> tuple[torch.nn.Module, ExperimentConfig, DatasetInfo]:
+    """(network in eval mode, config, dataset info) of a checkpoint file, loaded with weights_only=True."""
+    return network_from_checkpoint(load_checkpoint(checkpoint), str(checkpoint))
+
+
+def evaluate(run_or_checkpoint: str | os.PathLike[str], split: str = "test", which: str = "best", batch_size: int | None = None) -> dict[str, Any]:
+    """Loss and accuracy of a checkpoint's network on ``split`` of its own dataset (by its loss's prediction rule)."""
+    path = checkpoint_path(run_or_checkpoint, which)
+    checkpoint = load_checkpoint(path)
+    network, config, _ = network_from_checkpoint(checkpoint, str(path))
     loss_fn = build_loss(config)
     dataset = build_dataset(config.data.dataset, split, **config.data.options)
     loader = DataLoader(dataset, batch_size=batch_size or config.data.eval_batch_size or config.data.batch_size)

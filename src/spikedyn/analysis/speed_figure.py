@@ -1,0 +1,39 @@
+"""Neuron speed with and without IMP (IMP paper Fig. 6), from the neuron benchmark's JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from spikedyn.analysis.figure_registry import register_figure
+from spikedyn.analysis.run_records import MissingRecords, RunRecords
+
+DEFAULT_RESULTS = Path("benchmarks") / "results" / "neuron.json"
+
+
+@register_figure("speed", "IMP paper Fig. 6 (speed with and without IMP across neuron counts and T)", needs_runs=False)
+def imp_speed(runs: list[RunRecords], results: str | os.PathLike[str] = DEFAULT_RESULTS, backend: str = "fused", allocator: str = "default") -> Figure:
+    """Forward+backward time of each spikedyn neuron with and without IMP against B*N, one panel per T."""
+    path = Path(results)
+    if not path.is_file():
+        raise MissingRecords(f"no neuron benchmark results at {path}; run `python benchmarks/neuron.py` first")
+    rows = [r for r in json.loads(path.read_text())["results"]
+            if r.get("backend") == backend and r.get("allocator") == allocator and str(r.get("contender", "")).startswith("spikedyn") and "median_s" in r]  # fmt: skip
+    if not rows:
+        raise MissingRecords(f"{path} holds no spikedyn measurements for backend={backend!r}, allocator={allocator!r}")
+    steps = sorted({r["T"] for r in rows})
+    figure = Figure(figsize=(5 * len(steps), 3.8), layout="constrained")
+    axes = figure.subplots(1, len(steps), squeeze=False)[0]
+    for ax, t in zip(axes, steps):
+        names = sorted({r["contender"] for r in rows if r["T"] == t})
+        for index, name in enumerate(n for n in names if not n.endswith("+IMP")):
+            for suffix, style in (("", "-o"), ("+IMP", "--s")):
+                points = sorted((r["BN"], r["median_s"] * 1e3) for r in rows if r["T"] == t and r["contender"] == name + suffix)
+                if points:
+                    ax.plot(*zip(*points), style, color=f"C{index}", label=f"{name[len('spikedyn ') :]}{suffix}")
+        ax.set(xscale="log", yscale="log", xlabel="B x N (neurons in the batch)", ylabel="forward+backward (ms)", title=f"T = {t} [{backend}]")
+        ax.legend(fontsize="small")
+    return figure

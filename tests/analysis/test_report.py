@@ -1,0 +1,86 @@
+"""The HTML report of a real small run: self-contained, with its figures or why they were not drawn."""
+
+import base64
+import re
+
+import pytest
+from matplotlib.figure import Figure
+
+from spikedyn.analysis import figure_registry
+from spikedyn.analysis.figure_registry import FigureSpec
+from spikedyn.analysis.report import write_report
+from spikedyn.analysis.run_records import MissingRecords
+from spikedyn.training.config import load_config
+from spikedyn.training.train import train
+
+QUICK = ["trainer.max_epochs=2", "trainer.progress_bar=false", "records.tensorboard=false", "data.batch_size=64", "data.options.time_steps=2"]
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    return train(load_config(None, [*QUICK, "name=report_probe"]), output_dir=tmp_path_factory.mktemp("runs"))
+
+
+def loss_curve(runs, **options):
+    figure = Figure(figsize=(3, 2))
+    figure.add_subplot().plot(*runs[0].column("train_loss"))
+    return figure
+
+
+def needs_snapshots(runs, **options):
+    raise MissingRecords("run has no snapshots; set records.snapshot_every above 0 <now>")
+
+
+def broken(runs, **options):
+    raise RuntimeError("boom")
+
+
+def model_curve(runs, **options):
+    assert runs == []
+    figure = Figure(figsize=(2, 2))
+    figure.add_subplot().plot([0, 1], [1, 0])
+    return figure
+
+
+@pytest.fixture
+def probe_figures(monkeypatch):
+    """Only these figures in the registry, whatever other modules registered."""
+    probes = {
+        name: FigureSpec(name, draw, "test figure", needs_runs, max_runs)
+        for name, draw, needs_runs, max_runs in [
+            ("probe_loss", loss_curve, True, None), ("probe_snapshots", needs_snapshots, True, 1),
+            ("probe_broken", broken, True, None), ("probe_model", model_curve, False, None), ("probe_none", broken, True, 0),
+        ]
+    }  # fmt: skip
+    monkeypatch.setattr(figure_registry, "FIGURES", probes)
+    return probes
+
+
+def test_the_report_is_self_contained_with_summary_and_embedded_figures(small_run, probe_figures, monkeypatch):
+    drawn, draw = [], figure_registry.draw_figure
+    monkeypatch.setattr(figure_registry, "draw_figure", lambda name, runs, **o: drawn.append(name) or draw(name, runs, **o))
+    path = write_report(small_run.path)
+    assert path == small_run.path / "report.html"
+    text = path.read_text(encoding="utf-8")
+    summary = small_run.summary()
+    assert "report_probe" in text and "completed" in text
+    for protocol in ("protocol_A", "protocol_B"):
+        assert f"{100 * summary[protocol]['test_acc']:.2f}%" in text
+    assert "features.1" in text and "plifnet_mnist" in text and "train_loss" in text
+    sources = re.findall(r'<img[^>]*\ssrc="([^"]*)"', text)
+    assert len(sources) == 2 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert all(base64.b64decode(s.split(",", 1)[1]).startswith(b"\x89PNG") for s in sources)
+    for forbidden in ("http://", "https://", 'src="/', "<script", "<link"):
+        assert forbidden not in text
+    assert "probe_none" not in drawn and drawn.count("probe_model") == 1
+    missing = text.split("<h2>Figures not drawn</h2>", 1)[1]
+    assert "probe_snapshots" in missing and "set records.snapshot_every above 0 &lt;now&gt;" in missing
+    assert "probe_broken" in missing and "RuntimeError: boom" in missing
+    assert "probe_loss" not in missing and "probe_model" not in missing
+
+
+def test_the_report_goes_where_asked_and_can_leave_model_figures_out(small_run, probe_figures, tmp_path):
+    path = write_report(small_run.path, tmp_path / "elsewhere" / "r.html", include_model_figures=False)
+    text = path.read_text(encoding="utf-8")
+    assert path == tmp_path / "elsewhere" / "r.html" and len(re.findall("<img ", text)) == 1
+    assert "probe_model" not in text

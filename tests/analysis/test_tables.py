@@ -1,0 +1,101 @@
+"""The results table: runs grouped by configuration, mean ± sample std over seeds, Markdown and CSV."""
+
+import csv
+import json
+import math
+
+import pytest
+
+from spikedyn.analysis.tables import collect_rows, expand_runs, format_markdown, write_csv
+from spikedyn.training.config import load_config, save_config
+
+
+def make_run(folder, overrides, summary=None):
+    """A synthetic run folder: config.yaml, and summary.json when ``summary`` is given."""
+    folder.mkdir(parents=True)
+    save_config(load_config(None, overrides), folder / "config.yaml")
+    (folder / "metrics.jsonl").write_text("")
+    if summary is not None:
+        (folder / "summary.json").write_text(json.dumps({"status": "completed", **summary}))
+    return folder
+
+
+def result(a, a_epoch, val, b, b_epoch, epochs):
+    return {
+        "protocol_A": {"test_acc": a, "epoch": a_epoch},
+        "protocol_B": {"val_acc": val, "test_acc": b, "epoch": b_epoch},
+        "epochs_completed": epochs,
+    }
+
+
+@pytest.fixture
+def runs(tmp_path):
+    """Two seeds of the PLIF config, one of a LIF config, one PLIF seed with a new description."""
+    root = tmp_path / "runs"
+    make_run(root / "plif-s1", ["name=plif", "seed=1"], result(0.90, 7, 0.95, 0.88, 5, 10))
+    make_run(root / "plif-s2", ["name=plif", "seed=2", "description=again"], result(0.94, 8, 0.97, 0.92, 9, 10))
+    make_run(root / "lif-s1", ["name=lif", "seed=1", "model.neuron.kind=lif"], result(0.80, 3, 0.85, 0.79, 2, 10))
+    return root
+
+
+def test_runs_equal_but_for_seed_and_description_are_one_row_with_mean_and_sample_std(runs):
+    rows = collect_rows(expand_runs([runs]))
+    assert [(r["name"], r["n"], r["seeds"]) for r in rows] == [("lif", 1, [1]), ("plif", 2, [1, 2])]
+    lif, plif = rows
+    assert plif["protocol_A_mean"] == pytest.approx(0.92) and plif["protocol_A_std"] == pytest.approx(math.sqrt(0.0008))
+    assert plif["protocol_B_mean"] == pytest.approx(0.90) and plif["protocol_B_std"] == pytest.approx(math.sqrt(0.0008))
+    assert plif["best_val_mean"] == pytest.approx(0.96) and plif["best_val_std"] == pytest.approx(math.sqrt(0.0002))
+    assert plif["epochs"] == [10, 10] and plif["note"] == "" and plif["variant"] == ""
+    assert lif["protocol_A_mean"] == pytest.approx(0.80) and lif["protocol_A_std"] is None and lif["protocol_A_n"] == 1
+
+
+def test_configs_sharing_a_name_are_separate_rows_named_by_what_differs(tmp_path):
+    make_run(tmp_path / "a", ["name=x", "optimizer.lr=0.01"], result(0.5, 0, 0.5, 0.5, 0, 1))
+    make_run(tmp_path / "b", ["name=x"], result(0.6, 0, 0.6, 0.6, 0, 1))
+    rows = collect_rows([tmp_path / "a", tmp_path / "b"])
+    assert [r["variant"] for r in rows] == ["optimizer.lr=0.01", "optimizer.lr=0.001"]
+
+
+def test_markdown_shows_percent_with_two_decimals_and_dash_for_a_single_seed_std(runs):
+    text = format_markdown(collect_rows(expand_runs([runs])))
+    lines = text.splitlines()
+    assert lines[0] == "| name | n | seeds | epochs | protocol A (%) | protocol B (%) | best val (%) | note |"
+    assert lines[2] == "| lif | 1 | 1 | 10 | 80.00 ± - (n=1) | 79.00 ± - (n=1) | 85.00 ± - (n=1) |  |"
+    assert lines[3] == "| plif | 2 | 1, 2 | 10 | 92.00 ± 2.83 (n=2) | 90.00 ± 2.83 (n=2) | 96.00 ± 1.41 (n=2) |  |"
+
+
+def test_csv_is_written_with_one_line_per_configuration(runs, tmp_path):
+    path = write_csv(collect_rows(expand_runs([runs])), tmp_path / "out" / "table.csv")
+    with open(path, newline="") as file:
+        table = list(csv.DictReader(file))
+    assert [(r["name"], r["n"], r["seeds"], r["epochs"]) for r in table] == [("lif", "1", "1", "10"), ("plif", "2", "1;2", "10")]
+    assert float(table[1]["protocol_A_mean"]) == pytest.approx(0.92) and table[0]["protocol_A_std"] == ""
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+
+
+def test_runs_without_summary_or_test_split_show_a_dash_and_a_note(tmp_path):
+    make_run(tmp_path / "fresh", ["name=fresh"])
+    no_test = result(None, None, 0.9, None, 4, 5)
+    no_test["protocol_A"] = None
+    make_run(tmp_path / "notest", ["name=notest", "data.test=false"], no_test)
+    rows = collect_rows([tmp_path / "fresh", tmp_path / "notest"])
+    assert rows[0]["protocol_A_mean"] is None and rows[0]["note"] == "no summary.json"
+    assert rows[1]["protocol_B_mean"] is None and rows[1]["best_val_mean"] == pytest.approx(0.9)
+    assert rows[1]["note"] == "no test split (data.test=false)"
+    lines = format_markdown(rows).splitlines()
+    assert lines[2] == "| fresh | 1 | 2020 | - | - | - | - | no summary.json |"
+    assert lines[3] == "| notest | 1 | 2020 | 5 | - | - | 90.00 ± - (n=1) | no test split (data.test=false) |"
+
+
+def test_globs_and_folders_expand_to_run_folders(runs):
+    assert expand_runs([str(runs / "plif-*")]) == [runs / "plif-s1", runs / "plif-s2"]
+    assert expand_runs([runs / "lif-s1", str(runs / "*")]) == [runs / "lif-s1", runs / "plif-s1", runs / "plif-s2"]
+    assert expand_runs(str(runs / "*" / "config.yaml")) == [runs / "lif-s1", runs / "plif-s1", runs / "plif-s2"]
+
+
+def test_a_pattern_matching_no_run_is_an_error_naming_it(runs, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no-such-run-"):
+        expand_runs([runs, str(tmp_path / "no-such-run-*")])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="empty"):
+        expand_runs([tmp_path / "empty"])
