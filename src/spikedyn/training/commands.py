@@ -47,12 +47,22 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _quiet_lightning() -> None:
+    """Keep the terminal to the progress bar and the summary: no Lightning banners, tips or deprecations."""
+    import logging
+    import warnings
+
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+
+
 def _train(args: argparse.Namespace) -> int:
     from spikedyn.runtime import tune_cpu_allocator
     from spikedyn.training.config import ConfigError, load_config
     from spikedyn.training.train import resume_config, train
 
     tune_cpu_allocator()
+    _quiet_lightning()
     try:
         config = resume_config(args.resume, args.overrides) if args.resume else load_config(args.config, args.overrides)
         run = train(config, output_dir=args.out, resume=args.resume)
