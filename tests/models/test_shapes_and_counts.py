@@ -132,3 +132,16 @@ def test_vgg_with_plain_bn_runs_any_number_of_steps():
     model = build_model("vgg11_imp", norm="bn", input_size=16)
     assert model(torch.rand(3, 1, 2, 16, 16)).shape == (3, 1, 10)
     assert not any(isinstance(m, nn.BatchNorm2d) and hasattr(m, "time_scale") for m in model.modules())
+
+
+def test_zero_init_residual_zeroes_the_last_bn_of_every_block():
+    from spikedyn.models.sew_resnet import SEWBlock
+
+    model = build_model("sew_resnet18", input_size=32, num_classes=7, zero_init_residual=True)
+    blocks = [m for m in model.modules() if isinstance(m, SEWBlock)]
+    assert len(blocks) == 8
+    for block in blocks:
+        last_bn = [m for m in block.body.modules() if isinstance(m, nn.BatchNorm2d)][-1]
+        assert torch.count_nonzero(last_bn.weight) == 0
+    plain = build_model("sew_resnet18", input_size=32, num_classes=7)
+    assert all(torch.count_nonzero(m.weight) > 0 for m in plain.modules() if isinstance(m, nn.BatchNorm2d))

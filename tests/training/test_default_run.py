@@ -78,3 +78,14 @@ def test_bf16_mixed_precision_trains(tmp_path):
     config = load_config(None, [*QUIET, "trainer.max_epochs=1", "data.batch_size=64", "data.options.time_steps=2", "trainer.precision=bf16-mixed"])
     summary = train(config, output_dir=tmp_path).summary()
     assert summary["status"] == "completed" and math.isfinite(summary["last"]["train_loss"])
+
+
+def test_the_eval_and_runs_commands_report_the_run(default_run, capsys):
+    from spikedyn.cli import main
+
+    assert main(["eval", str(default_run.path), "--split", "val", "--checkpoint", "last"]) == 0
+    result = evaluate(default_run.path, "val", which="last")
+    assert f"val accuracy {100 * result['acc']:.2f}%" in capsys.readouterr().out
+    assert main(["runs", str(default_run.path.parent)]) == 0
+    listed = capsys.readouterr().out
+    assert str(default_run.path) in listed and "completed" in listed and "3/3" in listed
