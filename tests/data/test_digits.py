@@ -120,3 +120,13 @@ def test_augment_shifts_the_digit_without_touching_the_stored_image():
 def test_bad_options_are_refused(option, value):
     with pytest.raises(ValueError, match=option):
         build_dataset("digits", "train", **{option: value})
+
+
+def test_augmentation_touches_the_training_split_only():
+    from spikedyn.data import build_dataset
+
+    assert build_dataset("digits", "train", augment=True).transform is not None
+    for split in ("val", "test"):
+        dataset = build_dataset("digits", split, augment=True)
+        assert dataset.transform is None
+        assert torch.equal(dataset[0][0], build_dataset("digits", split)[0][0])

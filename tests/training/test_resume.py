@@ -12,8 +12,9 @@ pytestmark = pytest.mark.slow
 EPOCHS = 5
 
 
-def test_kill_and_resume_equals_an_uninterrupted_run(tmp_path):
-    args = ["train", *FAST, f"trainer.max_epochs={EPOCHS}", "seed=7"]
+@pytest.mark.parametrize("loading", [[], ["data.num_workers=2", "data.options.augment=true"]], ids=["in-process", "workers+augmentation"])
+def test_kill_and_resume_equals_an_uninterrupted_run(tmp_path, loading):
+    args = ["train", *FAST, *loading, f"trainer.max_epochs={EPOCHS}", "seed=7"]
     whole = cli(*args, "--out", str(tmp_path / "whole"))
     assert whole.returncode == 0, whole.stderr[-2000:]
     expected = history(only_run(tmp_path / "whole"))

@@ -95,7 +95,7 @@ class DigitsDataset(FrameDataset):
         size = 8 * upscale
         info = DatasetInfo(name="digits", num_classes=10, frame_shape=(1, size, size), time_steps=time_steps, classes=CLASSES)
         # shift by up to one original pixel; the border is the normalised value of a blank pixel
-        transform = RandomShift(upscale, fill=-mean / std) if augment else None
+        transform = RandomShift(upscale, fill=-mean / std) if augment and split == "train" else None  # evaluation is never augmented
         super().__init__(info, labels[indices], transform)
 
     def frames(self, index: int) -> torch.Tensor:
@@ -107,6 +107,7 @@ class DigitsDataset(FrameDataset):
 def digits(split: str, time_steps: int = 4, upscale: int = 1, augment: bool = False, split_seed: int = 0) -> DigitsDataset:
     """Real 8x8 handwritten digits that need no download, upscaled by ``upscale`` and repeated over ``time_steps``.
 
-    ``augment`` shifts each sample by up to one digit pixel (``upscale`` frame pixels) each way.
+    ``augment`` shifts each training sample by up to one digit pixel (``upscale`` frame pixels) each way;
+    the val and test splits are never augmented.
     """
     return DigitsDataset(split, time_steps=time_steps, upscale=upscale, augment=augment, split_seed=split_seed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import lightning.pytorch as pl
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -54,11 +56,42 @@ class EpochShuffleSampler(Sampler[int]):
     def __iter__(self):
         order = torch.randperm(self.length, generator=torch.Generator().manual_seed(self._seed(0))).tolist()
         padded = -(-self.length // self.world_size) * self.world_size
-        order += order[: padded - self.length]
+        while len(order) < padded:
+            order += order[: padded - len(order)]
         return iter(order[self.rank :: self.world_size])
 
     def __len__(self) -> int:
         return -(-self.length // self.world_size)
+
+
+class _DeferredIterator:
+    """An iterator made on the first ``next``, not on ``iter``."""
+
+    def __init__(self, make: Callable[[], Iterator]) -> None:
+        self._make, self._iterator = make, None
+
+    def __iter__(self) -> _DeferredIterator:
+        return self
+
+    def __next__(self):
+        if self._iterator is None:
+            self._iterator = self._make()
+        return next(self._iterator)
+
+
+class EpochLoader(DataLoader):
+    """A DataLoader whose iterator starts its workers and draws its indices on the first batch.
+
+    A loader with workers draws their seeds and its first indices as soon as its iterator is
+    made, and Lightning makes a resumed run's first iterator before it calls ``set_epoch``:
+    deferring to the first batch lets that epoch's (seed, epoch) decide, as in a run that
+    never stopped.
+    """
+
+    def __iter__(self):
+        if self.num_workers == 0:
+            return super().__iter__()
+        return _DeferredIterator(super().__iter__)
 
 
 class SpikeDataModule(pl.LightningDataModule):
@@ -93,17 +126,20 @@ class SpikeDataModule(pl.LightningDataModule):
     def _distributed(self) -> tuple[int, int] | None:
         if self.trainer is None or self.trainer.world_size <= 1:
             return None
+        for split, dataset in self.splits.items():
+            if len(dataset) < self.trainer.world_size:
+                raise ValueError(f"the {split} split has {len(dataset)} samples, fewer than the {self.trainer.world_size} processes")
         return self.trainer.global_rank, self.trainer.world_size
 
-    def _loader(self, dataset: Dataset, batch_size: int, sampler: Sampler | None) -> DataLoader:
+    def _loader(self, dataset: Dataset, batch_size: int, sampler: Sampler | None, persistent: bool = True) -> DataLoader:
         workers = self.config.num_workers
-        return DataLoader(
+        return EpochLoader(
             dataset,
             batch_size=batch_size,
             sampler=sampler,
             generator=getattr(sampler, "worker_generator", None),
             num_workers=workers,
-            persistent_workers=workers > 0,
+            persistent_workers=persistent and workers > 0,
             pin_memory=torch.cuda.is_available(),
         )
 
@@ -111,7 +147,8 @@ class SpikeDataModule(pl.LightningDataModule):
         dataset = self.dataset("train")
         rank, world_size = self._distributed() or (0, 1)
         sampler = EpochShuffleSampler(len(dataset), self.seed, rank, world_size)
-        return self._loader(dataset, self.config.batch_size, sampler)
+        # workers start afresh every epoch, seeded from (seed, epoch): a resumed run draws the same augmentation
+        return self._loader(dataset, self.config.batch_size, sampler, persistent=False)
 
     def val_dataloader(self) -> list[DataLoader]:
         batch = self.config.eval_batch_size or self.config.batch_size

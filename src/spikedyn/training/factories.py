@@ -191,6 +191,19 @@ class WarmupCosine:
         return (self.eta_min + (self.base_lr - self.eta_min) * cosine) / self.base_lr
 
 
+class ConfigLambdaLR(torch.optim.lr_scheduler.LambdaLR):
+    """LambdaLR whose factors always come from the config, never from a checkpoint.
+
+    torch saves a callable object's attributes in the state and restores them on load; a run
+    resumed with a longer ``max_epochs`` would then keep the old cosine period.
+    """
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        state["lr_lambdas"] = [None] * len(self.lr_lambdas)
+        return state
+
+
 def build_scheduler(
     cfg: ExperimentConfig, optimizer: torch.optim.Optimizer, max_epochs: int
 ) -> torch.optim.lr_scheduler.LRScheduler | None:
@@ -213,4 +226,4 @@ def build_scheduler(
         WarmupCosine(group.get("initial_lr", group["lr"]), sched.warmup_epochs, t_max, sched.eta_min)
         for group in optimizer.param_groups
     ]
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factors)
+    return ConfigLambdaLR(optimizer, factors)

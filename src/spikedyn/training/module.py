@@ -21,7 +21,11 @@ from spikedyn.training.factories import (
     build_regularizer,
     build_scheduler,
 )
-from spikedyn.training.layer_stats import FiringRateMonitor, neuron_statistics
+from spikedyn.training.layer_stats import (
+    FiringRateMonitor,
+    neuron_snapshot,
+    neuron_statistics,
+)
 from spikedyn.training.schema import ExperimentConfig
 
 
@@ -35,19 +39,20 @@ class SplitMetrics(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.loss, self.correct, self.total = MeanMetric(), SumMetric(), SumMetric()
+        # sums, not MeanMetric: a NaN loss must show as NaN rather than be dropped from the mean
+        self.loss_sum, self.correct, self.total = SumMetric(nan_strategy="disable"), SumMetric(), SumMetric()
 
     def update(self, loss: torch.Tensor, predicted: torch.Tensor, labels: torch.Tensor) -> None:
         """Add one batch."""
-        self.loss.update(loss.detach().float(), weight=len(labels))
+        self.loss_sum.update(loss.detach().double() * len(labels))
         self.correct.update((predicted == labels).sum().float())
         self.total.update(torch.tensor(float(len(labels)), device=labels.device))
 
     def compute_and_reset(self) -> tuple[float, float]:
         """(mean loss, accuracy) of the epoch; NaN where the split saw no batch."""
         total = float(self.total.compute())
-        values = (float(self.loss.compute()), float(self.correct.compute()) / total) if total else (float("nan"),) * 2
-        for metric in (self.loss, self.correct, self.total):
+        values = (float(self.loss_sum.compute()) / total, float(self.correct.compute()) / total) if total else (float("nan"),) * 2
+        for metric in (self.loss_sum, self.correct, self.total):
             metric.reset()
         return values
 
@@ -65,8 +70,9 @@ class SpikingClassifier(pl.LightningModule):
         self.loss_fn = build_loss(config)
         self.regularizer = build_regularizer(config, self.network)
         self.metrics = nn.ModuleDict({f"{split}_split": SplitMetrics() for split in ("train", *self.eval_splits)})
-        self.train_penalty = MeanMetric()
+        self.train_penalty = MeanMetric(nan_strategy="disable")  # one unweighted value per step
         self.firing = FiringRateMonitor(self.network) if config.records.firing_rates else None
+        neuron_snapshot(self.network, config.records.weights)  # a wrong records.weights name fails now, not after an epoch
         self.epoch_row: dict[str, Any] | None = None
         self.epoch_lrs: dict[str, float] = {}
         self.last_row: dict[str, Any] | None = None
@@ -99,7 +105,7 @@ class SpikingClassifier(pl.LightningModule):
         # every process with rank 0's, the ones its checkpoint holds.
         if self.trainer.world_size > 1:
             for buffer in self.network.buffers():
-                buffer.copy_(self.trainer.strategy.broadcast(buffer, src=0))
+                torch.distributed.broadcast(buffer, src=0)
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_index: int, dataloader_idx: int = 0) -> None:
         frames, labels = batch

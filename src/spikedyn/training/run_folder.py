@@ -67,11 +67,15 @@ class RunFolder:
                 return run
         else:
             stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+            base.mkdir(parents=True, exist_ok=True)
             path, suffix = base / f"{config.name}-{stamp}", 1
-            while path.exists():
-                suffix += 1
-                path = base / f"{config.name}-{stamp}-{suffix}"
-            path.mkdir(parents=True)
+            while True:
+                try:
+                    path.mkdir()  # atomic: two runs started in the same second get different folders
+                    break
+                except FileExistsError:
+                    suffix += 1
+                    path = base / f"{config.name}-{stamp}-{suffix}"
             run = cls(path)
         save_config(config, run.config_file)
         write_json(run.environment_file, {

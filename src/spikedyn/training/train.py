@@ -7,13 +7,20 @@ import os
 import socket
 import time
 import traceback
+from pathlib import Path
 
 import lightning.pytorch as pl
 from lightning.fabric.utilities.rank_zero import _get_rank
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from spikedyn.layers import TemporalEffectiveBatchNorm2d
 from spikedyn.training.checkpoint import AtomicModelCheckpoint, load_checkpoint
-from spikedyn.training.config import ConfigError, load_config, save_config
+from spikedyn.training.config import (
+    ConfigError,
+    config_to_dict,
+    load_config,
+    save_config,
+)
 from spikedyn.training.datamodule import SpikeDataModule
 from spikedyn.training.module import SpikingClassifier
 from spikedyn.training.progress import EpochProgressBar
@@ -59,51 +66,72 @@ def _trainer(config: ExperimentConfig, run: RunFolder, recorder: RunRecorder) ->
 RUN_DIR_VARIABLE = "SPIKEDYN_RUN_DIR"
 
 
-def _run_folder(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None, resume: str | os.PathLike[str] | None) -> RunFolder:
-    """The run's folder: the one resumed, the one a parent process made, or a new one.
+def _job_id() -> str | None:
+    """The id that all processes of a torchrun or SLURM job share, if any ("none" is torchrun's placeholder)."""
+    job = os.environ.get("TORCHELASTIC_RUN_ID") or os.environ.get("SLURM_JOB_ID")
+    return None if job in (None, "", "none") else job
+
+
+def _run_folder(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None, resume: str | os.PathLike[str] | None) -> tuple[RunFolder, bool]:
+    """(the run's folder, whether to continue it): the one resumed, the one a parent process made, or a new one.
 
     Under torchrun or SLURM every process starts on its own; they agree on a folder named after
-    the job, and only global rank 0 writes the config and environment there.
+    the job, and only global rank 0 writes the config and environment there. A requeued job
+    finds its folder again and continues from its last checkpoint; a folder of that name that
+    holds another config, or records without a checkpoint, is refused rather than overwritten.
     """
     if resume is not None:
-        return RunFolder.open(resume)
+        return RunFolder.open(resume), True
     if RUN_DIR_VARIABLE in os.environ:
-        return RunFolder(os.environ[RUN_DIR_VARIABLE])
-    job = os.environ.get("TORCHELASTIC_RUN_ID") or os.environ.get("SLURM_JOB_ID")
-    return RunFolder.create(config, output_dir, job=job, write=(_get_rank() or 0) == 0)
+        return RunFolder(os.environ[RUN_DIR_VARIABLE]), False
+    job = _job_id()
+    existed = job is not None and (Path(output_dir if output_dir is not None else config.output_dir) / f"{config.name}-job{job}" / "config.yaml").exists()
+    run = RunFolder.create(config, output_dir, job=job, write=(_get_rank() or 0) == 0)
+    if existed:
+        if config_to_dict(run.config()) != config_to_dict(config):
+            raise ConfigError(f"{run.path} holds a run of job {job} with another config; set --out to another folder")
+        if not run.last_checkpoint.exists() and run.metrics_jsonl.exists():
+            raise ConfigError(f"{run.path} already holds records of job {job} but no checkpoint to continue from; set --out to another folder")
+    return run, existed
 
 
 def train(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None = None, resume: str | os.PathLike[str] | None = None) -> RunFolder:
     """Train ``config`` in a new run folder, or continue the run folder ``resume`` (then its own config is used).
 
     The dataset and the model are built before anything is written, so a missing dataset or a
-    bad model option leaves no folder behind; a failure during training marks the run "failed" in its summary and re-raises.
+    bad model option leaves no folder behind; a damaged checkpoint stops a resume before the
+    folder changes; a failure during training marks the run "failed" in its summary and re-raises.
     """
     pl.seed_everything(config.seed, workers=True, verbose=False)
     data = SpikeDataModule(config.data, config.seed)
     module = SpikingClassifier(config, data.info, tuple(data.eval_splits))
-    run = _run_folder(config, output_dir, resume)
-    joined = RUN_DIR_VARIABLE in os.environ
-    os.environ[RUN_DIR_VARIABLE] = str(run.path)  # processes that Lightning launches for DDP join this run
+    if config.trainer.sync_batchnorm and any(isinstance(m, TemporalEffectiveBatchNorm2d) for m in module.modules()):
+        raise ConfigError("trainer.sync_batchnorm would replace TEBN layers by plain SyncBatchNorm (losing their per-step scale); use model.options.norm=bn or leave it off")
+    run, continuing = _run_folder(config, output_dir, resume)
     checkpoint = None
-    if resume is not None and run.last_checkpoint.exists():
+    if continuing and run.last_checkpoint.exists():
         load_checkpoint(run.last_checkpoint)  # a damaged checkpoint stops here, with the folder untouched
         checkpoint = str(run.last_checkpoint)
-    recorder = RunRecorder(run, config.records)
-    trainer = _trainer(config, run, recorder)
-    started = time.perf_counter()
-    previous_wall = float(run.summary().get("wall_time_s", 0.0))
-    if trainer.is_global_zero:
-        run.update_summary(name=config.name, status="running", pid=os.getpid(), host=socket.gethostname(),
-                           run_dir=str(run.path), resumed=checkpoint is not None)  # fmt: skip
+    if resume is not None and config_to_dict(run.config()) != config_to_dict(config):
+        save_config(config, run.config_file)  # a longer max_epochs, once the checkpoint is known to be good
+    joined = RUN_DIR_VARIABLE in os.environ
     try:
-        trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=True)
-    except BaseException as error:
+        os.environ[RUN_DIR_VARIABLE] = str(run.path)  # processes that Lightning launches for DDP join this run
+        recorder = RunRecorder(run, config.records)
+        trainer = _trainer(config, run, recorder)
+        started = time.perf_counter()
+        previous_wall = float(run.summary().get("wall_time_s", 0.0))
         if trainer.is_global_zero:
-            status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-            run.update_summary(status=status, error="".join(traceback.format_exception_only(error)).strip(),
-                               wall_time_s=previous_wall + time.perf_counter() - started)  # fmt: skip
-        raise
+            run.update_summary(name=config.name, status="running", pid=os.getpid(), host=socket.gethostname(),
+                               run_dir=str(run.path), resumed=checkpoint is not None)  # fmt: skip
+        try:
+            trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=True)
+        except BaseException as error:
+            if trainer.is_global_zero:
+                status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+                run.update_summary(status=status, error="".join(traceback.format_exception_only(error)).strip(),
+                                   wall_time_s=previous_wall + time.perf_counter() - started)  # fmt: skip
+            raise
     finally:
         if not joined:
             os.environ.pop(RUN_DIR_VARIABLE, None)
@@ -119,7 +147,4 @@ def resume_config(run_dir: str | os.PathLike[str], overrides: list[str]) -> Expe
     keys = {override.split("=", 1)[0].strip() for override in overrides}
     if keys - {"trainer.max_epochs"}:
         raise ConfigError(f"a resumed run keeps the config in {run.config_file}; only trainer.max_epochs=N may be overridden, got {sorted(keys)}")
-    config = load_config(run.config_file, overrides)
-    if overrides:
-        save_config(config, run.config_file)
-    return config
+    return load_config(run.config_file, overrides)  # train() saves it once the checkpoint has loaded
