@@ -36,7 +36,7 @@ def tau_over_epochs(runs: list[RunRecords]) -> Figure:
             ax.plot(epochs, means, color=colour, label=run.label)
             _, low = run.column(f"tau/{layer}/min")
             _, high = run.column(f"tau/{layer}/max")
-            if len(low) == len(epochs) and any(h > lo for h, lo in zip(high, low)):
+            if len(low) == len(high) == len(epochs) and any(h > lo for h, lo in zip(high, low)):
                 ax.fill_between(epochs, low, high, color=colour, alpha=0.2)
         ax.set(title=f"tau({position + 1}): {layer}", xlabel="epoch", ylabel="tau")
         if position == 0:
