@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 MIN_JUDGED_S = 0.25
-PACKAGES = ("torch", "numpy", "numba", "spikedyn", "spikingjelly", "snntorch")
+PACKAGES = ("torch", "numpy", "numba", "spikedyn", "spikingjelly", "loguru", "snntorch", "norse", "nir", "nirtorch")
 
 
 def tune_allocator() -> bool:
@@ -116,6 +116,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def package_version(package: str) -> str | None:
+    """The installed version of a distribution, None where it is not installed."""
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""One training step of plifnet_mnist, spikedyn against the same network in SpikingJelly.
+"""One training step of plifnet_mnist, spikedyn against the same network in SpikingJelly 2.0.
 
 Usage: ``python benchmarks/models.py [--quick] [--steps T] [--batch B] [--out PATH]``; see
 benchmarks/README.md. A step is: zero the gradients, forward [T, B, 1, 28, 28], the PLIF

@@ -1,10 +1,10 @@
 #!/usr/bin/env python
-"""Forward+backward time and memory of spikedyn's neurons against SpikingJelly and snnTorch.
+"""Forward+backward time and memory of spikedyn's neurons against SpikingJelly, snnTorch and Norse.
 
-Usage: ``python benchmarks/neuron.py [--quick] [--only SUBSTRING] [--out PATH]``; see
-benchmarks/README.md for what is measured and what each column means. Every measurement
-runs in a fresh subprocess of this script (``--worker``), so heap state and peak RSS of one
-contender never leak into the next.
+Usage: ``python benchmarks/neuron.py [--quick] [--only SUBSTRING] [--mode MODE] [--out PATH]``; see
+benchmarks/README.md for what is measured, in which modes (best case, user-first), and what each
+column means. Every measurement runs in a fresh subprocess of this script (``--worker``), so heap
+state and peak RSS of one contender never leak into the next.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from bench_common import (
     machine_info,
     max_rss_bytes,
     other_cpu_percent,
+    package_version,
     release_free_memory,
     reset_peak_rss,
     timed,
@@ -40,7 +41,6 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results" / "neuron.json"
 BATCH = 64
 MIB = 1 << 20
-ALLOCATORS = ("default", "tuned")
 WORKER_TIMEOUT_S = 300
 BUSY_PERCENT = 15.0  # other processes' share of the machine's CPU above which a row is flagged and retried
 
@@ -68,6 +68,34 @@ FULL_CONFIGS = tuple(Config(t, n) for t in (8, 16) for n in (1 << 16, 1 << 20))
 QUICK_CONFIGS = (Config(4, 1 << 12),)
 SUMMARY_CONFIG, QUICK_SUMMARY_CONFIG = Config(16, 1 << 20), QUICK_CONFIGS[0]
 
+
+@dataclass(frozen=True)
+class Mode:
+    """How a step is driven: which input, which loss, which allocator."""
+
+    name: str
+    allocator: str  # "default" (glibc as is) or "tuned" (tune_cpu_allocator)
+    fresh_input: bool  # a new randn x per step (made before the timer), else one fixed x
+    sum_loss: bool  # spikes.sum().backward() (a stride-0 incoming gradient), else spikes.backward(g)
+
+    def describe(self) -> dict[str, str]:
+        """The mode's settings as JSON fields."""
+        return {
+            "allocator": self.allocator,
+            "input": "fresh randn per step" if self.fresh_input else "fixed 1.5 randn + 0.5",
+            "loss": "spikes.sum().backward()" if self.sum_loss else "spikes.backward(g)",
+        }
+
+
+MODES = {
+    m.name: m
+    for m in (
+        Mode("user-first", "default", fresh_input=True, sum_loss=True),
+        Mode("best-default", "default", fresh_input=False, sum_loss=False),
+        Mode("best-tuned", "tuned", fresh_input=False, sum_loss=False),
+    )
+}
+
 # --------------------------------------------------------------------------- contenders
 
 Forward = Callable[[Any], Any]
@@ -82,15 +110,21 @@ class Contender:
     backend: str
     build: Builder
     package: str
+    release: str = ""  # the peer's release this contender is written for, as a version prefix
 
     @property
     def key(self) -> str:
         """Unique name, also what --only matches against."""
         return f"{self.name} [{self.backend}]"
 
-    def available(self) -> bool:
-        """True when the package it needs can be imported."""
-        return importlib.util.find_spec(self.package) is not None
+    def missing(self) -> str | None:
+        """Why it cannot run here (package absent, or another release than it is written for), else None."""
+        if importlib.util.find_spec(self.package) is None:
+            return f"package {self.package!r} is not installed"
+        version = package_version(self.package) or "?"
+        if self.release and not f"{version}.".startswith(f"{self.release}."):
+            return f"{self.package} {version} is installed, this contender is written for {self.release}"
+        return None
 
 
 def spikedyn_builder(kind: str, imp: str | None, backend: str) -> Builder:
@@ -107,15 +141,14 @@ def spikedyn_builder(kind: str, imp: str | None, backend: str) -> Builder:
 
 
 def spikingjelly_builder(compiled: bool) -> Builder:
-    """SpikingJelly's multi-step ParametricLIFNode, eager or under torch.compile; reset before each call."""
+    """SpikingJelly 2.0's multi-step ParametricLIFNode, eager or under torch.compile; reset before each call."""
 
     def build(neurons: int) -> tuple[Any, Forward]:
         import torch
         from spikingjelly.activation_based import functional, neuron, surrogate
 
         node = neuron.ParametricLIFNode(
-            init_tau=2.0, detach_reset=True, step_mode="m", backend="torch",
-            v_reset=0.0, surrogate_function=surrogate.ATan(),
+            init_tau=2.0, detach_reset=True, step_mode="m", v_reset=0.0, surrogate_function=surrogate.ATan(),
         )  # fmt: skip
         call = torch.compile(node) if compiled else node
 
@@ -129,14 +162,14 @@ def spikingjelly_builder(compiled: bool) -> Builder:
 
 
 def snntorch_build(neurons: int) -> tuple[Any, Forward]:
-    """snnTorch's Leaky with a learnable beta, looped over T by hand."""
+    """snnTorch 1.0's Leaky with a learnable beta, looped over T by hand as its tutorials do."""
     import snntorch
     import torch
 
     leaky = snntorch.Leaky(beta=0.5, learn_beta=True)
 
     def forward(x: Any) -> Any:
-        mem = leaky.init_leaky()
+        mem = leaky.reset_mem()
         spikes = []
         for x_t in x:
             spk, mem = leaky(x_t, mem)
@@ -144,6 +177,27 @@ def snntorch_build(neurons: int) -> tuple[Any, Forward]:
         return torch.stack(spikes)
 
     return leaky, forward
+
+
+def norse_build(neurons: int) -> tuple[Any, Forward]:
+    """Norse 1.1's LIF over time with a learnable tau_mem_inv (a parameter inside LIFParameters, as Norse's guide does).
+
+    dt * tau_mem_inv = 0.5 is k = 1/tau of tau = 2, and dt * tau_syn_inv = 1 makes the synaptic current hold
+    one step's input only: PLIF's charge with decay_input, hard reset to 0 and V_th = 1 (Norse's defaults).
+    """
+    import torch
+    from norse.torch import LIF, LIFParameters
+
+    dt = 1e-3
+    tau_mem_inv = torch.nn.Parameter(torch.tensor(0.5 / dt))
+    lif = LIF(p=LIFParameters(tau_syn_inv=torch.tensor(1.0 / dt), tau_mem_inv=tau_mem_inv), dt=dt)
+    lif.tau_mem_inv = tau_mem_inv  # registered, so zero_grad and the parameter list see it
+
+    def forward(x: Any) -> Any:
+        spikes, _ = lif(x)
+        return spikes
+
+    return lif, forward
 
 
 def all_contenders() -> list[Contender]:
@@ -154,9 +208,10 @@ def all_contenders() -> list[Contender]:
             for imp in (None, "neuron"):
                 name = f"spikedyn {label}" + ("+IMP" if imp else "")
                 contenders.append(Contender(name, backend, spikedyn_builder(kind, imp, backend), "spikedyn"))
-    contenders.append(Contender("SJ PLIF", "eager", spikingjelly_builder(False), "spikingjelly"))
-    contenders.append(Contender("SJ PLIF", "torch.compile", spikingjelly_builder(True), "spikingjelly"))
-    contenders.append(Contender("snnTorch Leaky", "eager", snntorch_build, "snntorch"))
+    contenders.append(Contender("SJ PLIF", "eager", spikingjelly_builder(False), "spikingjelly", "2.0"))
+    contenders.append(Contender("SJ PLIF", "torch.compile", spikingjelly_builder(True), "spikingjelly", "2.0"))
+    contenders.append(Contender("snnTorch Leaky", "eager", snntorch_build, "snntorch", "1.0"))
+    contenders.append(Contender("Norse LIF", "eager", norse_build, "norse", "1.1"))
     return contenders
 
 
@@ -176,7 +231,7 @@ class Spec:
     key: str
     steps: int
     total: int
-    allocator: str
+    mode: str
     repeats: int
     threads: int
     budget_s: float
@@ -256,48 +311,78 @@ def compile_cache_state(backend: str) -> str | None:
 
 @dataclass
 class Problem:
-    """One contender on one configuration: its module, forward, input x and loss weights g."""
+    """One contender on one configuration: its module, forward, and how its steps are fed (its mode)."""
 
     module: Any
     forward: Forward
-    x: Any
-    g: Any
+    mode: Mode
+    shape: tuple[int, int, int]
+    x: Any = None  # the input of every step, unless the mode draws a fresh one
+    g: Any = None  # the loss weights, unless the mode's loss is spikes.sum()
 
-    def clear_grads(self) -> None:
+    def next_input(self) -> Any:
+        """The input of the next step: the fixed x, or a new ``torch.randn(T, B, N, requires_grad=True)``."""
+        if not self.mode.fresh_input:
+            return self.x
+        import torch
+
+        return torch.randn(self.shape, requires_grad=True)
+
+    def clear_grads(self, x: Any) -> None:
         """Drop the gradients of the previous step (as an optimizer's zero_grad would)."""
-        self.x.grad = None
+        x.grad = None
         self.module.zero_grad(set_to_none=True)
 
-    def step(self) -> None:
-        """One training step of the neuron: forward, then backward of loss = sum(spikes * g).
+    def step(self, x: Any) -> None:
+        """One training step of the neuron on input x: forward, then backward.
 
-        ``spikes.backward(g)`` feeds dL/dspikes = g directly, so the time is the neuron's own,
-        not that of building and differentiating the loss (a further 64 MiB product at 2**20).
+        Best case: ``spikes.backward(g)`` feeds dL/dspikes = g directly, so the time is the neuron's
+        own, not that of building and differentiating the loss (a further 64 MiB product at 2**20).
+        User-first: ``spikes.sum().backward()``, whose incoming gradient is a stride-0 expanded scalar.
         """
-        self.clear_grads()
-        self.forward(self.x).backward(self.g)
+        self.clear_grads(x)
+        spikes = self.forward(x)
+        if self.mode.sum_loss:
+            spikes.sum().backward()
+        else:
+            spikes.backward(self.g)
+
+    def timed_step(self) -> float:
+        """Seconds of one step; making its input is not timed."""
+        x = self.next_input()
+        return timed(lambda: self.step(x))
+
+    def timed_forward(self) -> float:
+        """Seconds of one forward (autograd recording, graph then dropped); making its input is not timed."""
+        x = self.next_input()
+        return timed(lambda: self.forward(x))
 
 
 def build_problem(spec: Spec) -> Problem:
-    """Seeded input x = 1.5 N(0, 1) + 0.5 [T, B, N] (requires grad) and fixed loss weights g."""
+    """The contender, seeded; in the best-case modes also x = 1.5 N(0, 1) + 0.5 [T, B, N] and loss weights g."""
     import torch
 
     torch.set_num_threads(spec.threads)
     torch.manual_seed(0)
     config = Config(spec.steps, spec.total)
     module, forward = CONTENDERS[spec.key].build(config.neurons)
-    shape = (config.steps, BATCH, config.neurons)
-    x = (torch.randn(shape) * 1.5 + 0.5).requires_grad_()
-    return Problem(module, forward, x, torch.randn(shape))
+    mode, shape = MODES[spec.mode], (config.steps, BATCH, config.neurons)
+    problem = Problem(module, forward, mode, shape)
+    if not mode.fresh_input:
+        problem.x = (torch.randn(shape) * 1.5 + 0.5).requires_grad_()
+    if not mode.sum_loss:
+        problem.g = torch.randn(shape)
+    return problem
 
 
 def timed_with_peak(problem: Problem) -> tuple[float, float | None]:
     """(seconds, peak-RSS growth in MiB or None) of one step, from a trimmed heap and no gradients."""
-    problem.clear_grads()
+    x = problem.next_input()  # before the peak is reset: making the input is not part of the step
+    problem.clear_grads(x)
     release_free_memory()
     can_reset = reset_peak_rss()
     before = max_rss_bytes()
-    seconds = timed(problem.step)
+    seconds = timed(lambda: problem.step(x))
     return seconds, (max_rss_bytes() - before) / MIB if can_reset else None
 
 
@@ -308,11 +393,11 @@ def measure(spec: Spec) -> dict[str, Any]:
     estimate_s, peak_rss = timed_with_peak(problem)
     repeats = adapt_repeats(spec, estimate_s)
     counters = cpu_counters()  # after compilation: compile workers are other processes
-    forward_times = [timed(lambda: problem.forward(problem.x)) for _ in range(repeats)]
-    times = [timed(problem.step) for _ in range(repeats)]
+    forward_times = [problem.timed_forward() for _ in range(repeats)]
+    times = [problem.timed_step() for _ in range(repeats)]
     other_cpu_pct = other_cpu_percent(counters, cpu_counters())
     try:
-        saved_mb: float | None = saved_storage_bytes(problem.forward, problem.x, problem.module) / MIB
+        saved_mb: float | None = saved_storage_bytes(problem.forward, problem.next_input(), problem.module) / MIB
     except Exception:  # noqa: BLE001 - a contender may refuse saved-tensor hooks
         saved_mb = None
     median_s = statistics.median(times)
@@ -335,9 +420,9 @@ def measure(spec: Spec) -> dict[str, Any]:
 
 
 def worker_main(result_path: Path) -> None:
-    """Measure the specs read as JSON from stdin (one allocator mode), writing results after each."""
+    """Measure the specs read as JSON from stdin (one mode), writing results after each."""
     specs = [Spec(**d) for d in json.load(sys.stdin)]
-    tuned = specs[0].allocator == "tuned" and tune_allocator()
+    tuned = MODES[specs[0].mode].allocator == "tuned" and tune_allocator()
     results = []
     for spec in specs:
         try:
@@ -372,7 +457,8 @@ def record(spec: Spec, result: dict[str, Any]) -> dict[str, Any]:
     contender = CONTENDERS[spec.key]
     config = Config(spec.steps, spec.total)
     where = dict(contender=contender.name, backend=contender.backend, T=spec.steps, B=BATCH, N=config.neurons)
-    return {**where, "BN": spec.total, "allocator": spec.allocator, "threads": spec.threads, **result}
+    how = {"mode": spec.mode, **MODES[spec.mode].describe(), "threads": spec.threads}
+    return {**where, "BN": spec.total, **how, **result}
 
 
 def select_contenders(only: str | None) -> tuple[list[Contender], list[str]]:
@@ -381,26 +467,27 @@ def select_contenders(only: str | None) -> tuple[list[Contender], list[str]]:
     for contender in CONTENDERS.values():
         if only and only.lower() not in contender.key.lower():
             continue
-        if contender.available():
+        reason = contender.missing()
+        if reason is None:
             chosen.append(contender)
         else:
-            skipped.append(f"{contender.key}: package {contender.package!r} is not installed")
+            skipped.append(f"{contender.key}: {reason}")
     return chosen, skipped
 
 
 def plan(args: argparse.Namespace) -> tuple[list[list[Spec]], list[str]]:
-    """Batches of specs, one batch per subprocess (all of one allocator mode under --quick)."""
+    """Batches of specs, one batch per subprocess (all of one mode under --quick)."""
     contenders, skipped = select_contenders(args.only)
     configs = QUICK_CONFIGS if args.quick else FULL_CONFIGS
     repeats = 2 if args.quick else args.repeats
     specs = [
-        Spec(c.key, cfg.steps, cfg.total, allocator, repeats, args.threads, args.budget)
+        Spec(c.key, cfg.steps, cfg.total, mode, repeats, args.threads, args.budget)
         for cfg in configs
         for c in contenders
-        for allocator in ALLOCATORS
+        for mode in args.mode
     ]
     if args.quick:
-        return [[s for s in specs if s.allocator == a] for a in ALLOCATORS], skipped
+        return [batch for mode in args.mode if (batch := [s for s in specs if s.mode == mode])], skipped
     return [[s] for s in specs], skipped
 
 
@@ -431,7 +518,7 @@ def run_all(batches: list[list[Spec]]) -> list[dict[str, Any]]:
             records.append(record(spec, result))
             status = result.get("error") or f"{result['median_s'] * 1e3:.1f} ms"
             cfg = Config(spec.steps, spec.total).label()
-            print(f"[{len(records)}/{total}] {spec.key} {cfg} {spec.allocator}: {status} ({wall:.1f} s)", file=sys.stderr)
+            print(f"[{len(records)}/{total}] {spec.key} {cfg} {spec.mode}: {status} ({wall:.1f} s)", file=sys.stderr)
     return records
 
 
@@ -457,7 +544,7 @@ COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
     ("backend", lambda r: r["backend"]),
     ("T", lambda r: str(r["T"])),
     ("B*N", lambda r: f"2**{r['BN'].bit_length() - 1}"),
-    ("allocator", lambda r: r["allocator"]),
+    ("mode", lambda r: r["mode"]),
     ("median ms", lambda r: _num(r.get("median_s"), 1e3, 2)),
     ("min ms", lambda r: _num(r.get("min_s"), 1e3, 2)),
     ("fwd ms", lambda r: _num(r.get("forward_median_s"), 1e3, 2)),
@@ -490,45 +577,60 @@ def _percent(value: float | None, base: float | None) -> float | None:
     return None if ratio is None else (ratio - 1.0) * 100.0
 
 
-def summarize(records: list[dict[str, Any]], config: Config) -> dict[str, dict[str, float | None]]:
-    """The issue's figures per allocator mode at ``config`` (PLIF): speedups and option costs."""
-    index = {(r["contender"], r["backend"], r["allocator"]): r for r in records
+# (summary key, contender name, backend, package whose version the text names, label in the text)
+PEERS = (
+    ("SJ_eager", "SJ PLIF", "eager", "spikingjelly", "SJ {} eager"),
+    ("SJ_compiled", "SJ PLIF", "torch.compile", "spikingjelly", "SJ {} torch.compile"),
+    ("snnTorch", "snnTorch Leaky", "eager", "snntorch", "snnTorch {} Leaky"),
+    ("Norse", "Norse LIF", "eager", "norse", "Norse {} LIF"),
+)
+
+
+def summarize(records: list[dict[str, Any]], config: Config, modes: Iterable[str]) -> dict[str, dict[str, float | None]]:
+    """Per mode at ``config``: spikedyn PLIF(layer) [fused] and each peer in ms, the ratios, the option costs."""
+    index = {(r["contender"], r["backend"], r["mode"]): r for r in records
              if r["T"] == config.steps and r["BN"] == config.total and "median_s" in r}  # fmt: skip
 
-    def get(allocator: str, name: str, backend: str, field: str = "median_s") -> float | None:
-        row = index.get((name, backend, allocator))
+    def get(mode: str, name: str, backend: str, field: str = "median_s") -> float | None:
+        row = index.get((name, backend, mode))
         return None if row is None else row[field]
 
+    def ms(seconds: float | None) -> float | None:
+        return None if seconds is None else seconds * 1e3
+
     summary = {}
-    for allocator in ALLOCATORS:
-        fused = get(allocator, "spikedyn PLIF(layer)", "fused")
-        figures = {
-            "fused_PLIF_layer_ms": None if fused is None else fused * 1e3,
-            "speedup_vs_SJ_eager": _ratio(get(allocator, "SJ PLIF", "eager"), fused),
-            "speedup_vs_SJ_compiled": _ratio(get(allocator, "SJ PLIF", "torch.compile"), fused),
-            "SJ_compile_s": get(allocator, "SJ PLIF", "torch.compile", "first_call_overhead_s"),
-        }
+    for mode in modes:
+        fused = get(mode, "spikedyn PLIF(layer)", "fused")
+        figures = {"fused_PLIF_layer_ms": ms(fused)}
+        for key, name, backend, _, _ in PEERS:
+            figures[f"{key}_ms"] = ms(get(mode, name, backend))
+            figures[f"speedup_vs_{key}"] = _ratio(get(mode, name, backend), fused)
+        figures["SJ_compile_s"] = get(mode, "SJ PLIF", "torch.compile", "first_call_overhead_s")
         for backend in ("fused", "reference"):
-            layer = get(allocator, "spikedyn PLIF(layer)", backend)
-            figures[f"per_neuron_tau_cost_pct_{backend}"] = _percent(get(allocator, "spikedyn PLIF(neuron)", backend), layer)
-            figures[f"imp_cost_pct_{backend}"] = _percent(get(allocator, "spikedyn PLIF(layer)+IMP", backend), layer)
-        summary[allocator] = figures
+            layer = get(mode, "spikedyn PLIF(layer)", backend)
+            figures[f"per_neuron_tau_cost_pct_{backend}"] = _percent(get(mode, "spikedyn PLIF(neuron)", backend), layer)
+            figures[f"imp_cost_pct_{backend}"] = _percent(get(mode, "spikedyn PLIF(layer)+IMP", backend), layer)
+        summary[mode] = figures
     return summary
 
 
-def format_summary(summary: dict[str, dict[str, float | None]], config: Config) -> str:
-    """The summary block as text."""
-    lines = [f"Summary at {config.label()}, PLIF (median forward+backward):"]
-    for allocator, f in summary.items():
-        lines.append(
-            f"  [{allocator}] spikedyn fused PLIF(layer) {_num(f['fused_PLIF_layer_ms'], digits=2)} ms; "
-            f"speedup vs SJ eager x{_num(f['speedup_vs_SJ_eager'], digits=2)}, "
-            f"vs SJ torch.compile x{_num(f['speedup_vs_SJ_compiled'], digits=2)} "
-            f"(SJ compile {_num(f['SJ_compile_s'])} s)"
-        )
+def format_summary(summary: dict[str, dict[str, float | None]], config: Config, versions: dict[str, str | None]) -> str:
+    """The summary block as text: per mode, spikedyn's time, each peer's time and ratio, the option costs."""
+    lines = [f"Summary at {config.label()}, float32, median ms of one forward+backward (x = peer / spikedyn):"]
+    for mode, f in summary.items():
+        peers = [
+            f"{label.format(versions.get(package) or '?')} {_num(f[f'{key}_ms'], digits=2)} ms "
+            f"(x{_num(f[f'speedup_vs_{key}'], digits=2)})"
+            for key, _, _, package, label in PEERS
+            if f[f"{key}_ms"] is not None
+        ]
+        ours = f"spikedyn PLIF(layer) [fused] {_num(f['fused_PLIF_layer_ms'], digits=2)} ms"
+        lines.append(f"  [{mode}] " + "; ".join([ours, *peers]))
+        if f["SJ_compile_s"] is not None:
+            lines.append(f"  [{mode}] SJ torch.compile's first call took {_num(f['SJ_compile_s'])} s more than its median")
         for backend in ("fused", "reference"):
             lines.append(
-                f"  [{allocator}] {backend}: per-neuron tau {_num(f[f'per_neuron_tau_cost_pct_{backend}'], digits=1)} %, "
+                f"  [{mode}] {backend}: per-neuron tau {_num(f[f'per_neuron_tau_cost_pct_{backend}'], digits=1)} %, "
                 f"IMP {_num(f[f'imp_cost_pct_{backend}'], digits=1)} % vs PLIF(layer)"
             )
     return "\n".join(lines)
@@ -538,22 +640,30 @@ def format_summary(summary: dict[str, dict[str, float | None]], config: Config) 
 def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny size, 2 repeats, one subprocess per allocator mode")
+    parser.add_argument("--quick", action="store_true", help="tiny size, 2 repeats, one subprocess per mode")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output path")
     parser.add_argument("--repeats", type=int, default=30, help="timed repeats (fewer when over --budget)")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds of timed forward+backward per measurement")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads in each worker")
     parser.add_argument("--only", help="run only contenders whose 'name [backend]' contains this (case-insensitive)")
+    parser.add_argument("--mode", action="append", choices=list(MODES), help="run only this mode (repeatable; default: all)")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.threads < 1 or args.budget <= 0:
         parser.error("--repeats and --threads must be >= 1 and --budget > 0")
+    args.mode = [m for m in MODES if m in (args.mode or MODES)]
     return args
 
 
-def report(records: list[dict[str, Any]], summary: dict[str, Any], config: Config, skipped: list[str]) -> str:
+def report(
+    records: list[dict[str, Any]],
+    summary: dict[str, Any],
+    config: Config,
+    skipped: list[str],
+    versions: dict[str, str | None],
+) -> str:
     """The table, the summary block, skipped contenders and a warning about busy measurements."""
-    lines = [format_table(records), "", format_summary(summary, config)]
+    lines = [format_table(records), "", format_summary(summary, config, versions)]
     lines += [f"skipped: {note}" for note in skipped]
     busy = sum(is_busy(r) for r in records)
     if busy:
@@ -574,19 +684,21 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 1
     records = run_all(batches)
     summary_config = QUICK_SUMMARY_CONFIG if args.quick else SUMMARY_CONFIG
-    summary = summarize(records, summary_config)
+    summary = summarize(records, summary_config, args.mode)
     elapsed = time.perf_counter() - started
+    machine = machine_info(args.threads)
+    modes = {name: MODES[name].describe() for name in args.mode}
     data = {
-        "machine": machine_info(args.threads),
+        "machine": machine,
         "settings": {"quick": args.quick, "repeats": args.repeats, "budget_s": args.budget, "only": args.only,
-                     "batch": BATCH, "dtype": "float32", "allocators": list(ALLOCATORS)},  # fmt: skip
+                     "batch": BATCH, "dtype": "float32", "modes": modes},  # fmt: skip
         "results": records,
         "summary": {"config": asdict(summary_config), **summary},
         "skipped": skipped,
         "elapsed_s": elapsed,
     }
     write_json_atomic(args.out, data)
-    print(report(records, summary, summary_config, skipped))
+    print(report(records, summary, summary_config, skipped, machine["versions"]))
     print(f"wrote {args.out} in {elapsed:.0f} s")
     return 0 if all("error" not in r for r in records) else 2
 

@@ -77,14 +77,16 @@ def test_the_plif_layer_after_a_weight_is_found_by_module_path():
 
 def test_speed_figure_from_benchmark_json(tmp_path):
     rows = [
-        {"contender": f"spikedyn PLIF(layer){imp}", "backend": "fused", "allocator": "default", "T": t, "BN": bn, "median_s": 0.001 * bn / 1024 * (1.2 if imp else 1)}
-        for imp in ("", "+IMP") for t in (8, 16) for bn in (1024, 65536)
-    ]
+        {"contender": f"spikedyn PLIF(layer){imp}", "backend": "fused", "mode": mode, "allocator": "default", "T": t, "BN": bn,
+         "median_s": 0.001 * bn / 1024 * (1.2 if imp else 1) * (2 if mode == "user-first" else 1)}
+        for imp in ("", "+IMP") for t in (8, 16) for bn in (1024, 65536) for mode in ("best-default", "user-first")
+    ]  # fmt: skip
     results = tmp_path / "neuron.json"
     results.write_text(json.dumps({"results": rows}))
     figure = draw_figure("speed", [], results=str(results))
     assert len(figure.axes) == 2 and {ax.get_title() for ax in figure.axes} == {"T = 8 [fused]", "T = 16 [fused]"}
-    assert sum(len(ax.lines) for ax in figure.axes) == 4
+    assert sum(len(ax.lines) for ax in figure.axes) == 4  # one mode's rows only
+    assert max(max(line.get_ydata()) for ax in figure.axes for line in ax.lines) == pytest.approx(0.001 * 64 * 1.2 * 1e3)
     with pytest.raises(MissingRecords, match="benchmarks/neuron.py"):
         draw_figure("speed", [], results=str(tmp_path / "none.json"))
 

@@ -7,11 +7,11 @@ from torch import nn
 
 
 def spikingjelly_plifnet_mnist(dropout: float = 0.5) -> nn.Module:
-    """Table S1's *MNIST net in SpikingJelly 0.0.0.0.14, multi-step mode, torch backend."""
+    """Table S1's *MNIST net in SpikingJelly 2.0.0, multi-step mode (on the CPU its neurons run the Torch reference)."""
     from spikingjelly.activation_based import functional, layer, neuron, surrogate
 
     def plif() -> nn.Module:
-        return neuron.ParametricLIFNode(init_tau=2.0, detach_reset=True, v_reset=0.0, surrogate_function=surrogate.ATan(), backend="torch")
+        return neuron.ParametricLIFNode(init_tau=2.0, detach_reset=True, v_reset=0.0, surrogate_function=surrogate.ATan())
 
     net = nn.Sequential(
         layer.Conv2d(1, 128, 3, padding=1, bias=False), layer.BatchNorm2d(128), plif(), layer.MaxPool2d(2, 2),

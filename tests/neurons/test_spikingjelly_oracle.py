@@ -1,6 +1,7 @@
 """External oracle: SpikingJelly's ParametricLIFNode, the PLIF paper authors' implementation.
 
-Needs spikingjelly==0.0.0.0.14 (installed by scripts/setup.sh); skipped where it is absent.
+Needs spikingjelly 2.0.0 (installed by scripts/setup.sh); skipped where it is absent. On the CPU its
+ParametricLIFNode runs its Torch reference (a loop over T with autograd through the surrogate).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import torch
 from spikedyn.neurons import PLIF
 
 pytestmark = pytest.mark.oracle
-sj = pytest.importorskip("spikingjelly.activation_based.neuron", reason="spikingjelly==0.0.0.0.14 is not installed")
+sj = pytest.importorskip("spikingjelly.activation_based.neuron", reason="spikingjelly 2.0.0 is not installed")
 from spikingjelly.activation_based import functional, surrogate  # noqa: E402
 
 
@@ -20,7 +21,7 @@ from spikingjelly.activation_based import functional, surrogate  # noqa: E402
 @pytest.mark.parametrize("tau", [2.0, 16.0])
 def test_plif_layer_tau_matches_spikingjelly(backend, v_reset, tau):
     torch.manual_seed(7)
-    theirs = sj.ParametricLIFNode(init_tau=tau, detach_reset=True, step_mode="m", backend="torch",
+    theirs = sj.ParametricLIFNode(init_tau=tau, detach_reset=True, step_mode="m",
                                   v_reset=v_reset, surrogate_function=surrogate.ATan())  # fmt: skip
     ours = PLIF(tau, tau_shape="layer", v_reset=v_reset, detach_reset=True, backend=backend)
     with torch.no_grad():

@@ -15,15 +15,20 @@ DEFAULT_RESULTS = Path("benchmarks") / "results" / "neuron.json"
 
 
 @register_figure("speed", "IMP paper Fig. 6 (speed with and without IMP across neuron counts and T)", needs_runs=False)
-def imp_speed(runs: list[RunRecords], results: str | os.PathLike[str] = DEFAULT_RESULTS, backend: str = "fused", allocator: str = "default") -> Figure:
-    """Forward+backward time of each spikedyn neuron with and without IMP against B*N, one panel per T."""
+def imp_speed(runs: list[RunRecords], results: str | os.PathLike[str] = DEFAULT_RESULTS, backend: str = "fused", mode: str = "best-default") -> Figure:
+    """Forward+backward time of each spikedyn neuron with and without IMP against B*N, one panel per T.
+
+    ``mode`` is the benchmark's measuring mode (best-default, best-tuned, user-first); rows of
+    older results without one are best-case rows named by their allocator.
+    """
     path = Path(results)
     if not path.is_file():
         raise MissingRecords(f"no neuron benchmark results at {path}; run `python benchmarks/neuron.py` first")
     rows = [r for r in json.loads(path.read_text())["results"]
-            if r.get("backend") == backend and r.get("allocator") == allocator and str(r.get("contender", "")).startswith("spikedyn") and "median_s" in r]  # fmt: skip
+            if r.get("backend") == backend and r.get("mode", f"best-{r.get('allocator')}") == mode
+            and str(r.get("contender", "")).startswith("spikedyn") and "median_s" in r]  # fmt: skip
     if not rows:
-        raise MissingRecords(f"{path} holds no spikedyn measurements for backend={backend!r}, allocator={allocator!r}")
+        raise MissingRecords(f"{path} holds no spikedyn measurements for backend={backend!r}, mode={mode!r}")
     steps = sorted({r["T"] for r in rows})
     figure = Figure(figsize=(5 * len(steps), 3.8), layout="constrained")
     axes = figure.subplots(1, len(steps), squeeze=False)[0]
