@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import torch
 
-__all__ = ["Surrogate", "ATan", "Sigmoid", "Triangle", "Rectangular", "spike"]
+__all__ = ["Surrogate", "ATan", "Sigmoid", "Triangle", "Rectangular", "spike", "from_kernel_id"]
 
 
 class _SpikeFunction(torch.autograd.Function):
@@ -116,3 +116,13 @@ class Rectangular(Surrogate):
 
     def primitive(self, x: torch.Tensor) -> torch.Tensor:
         return (self.alpha * x + 0.5).clamp(0, 1)
+
+
+KERNEL_SURROGATES: dict[int, type[Surrogate]] = {cls.KERNEL_ID: cls for cls in (ATan, Sigmoid, Triangle, Rectangular)}
+
+
+def from_kernel_id(kernel_id: int, alpha: float) -> Surrogate:
+    """The built-in surrogate with this ``KERNEL_ID`` and ``alpha`` (how compiled operators name one)."""
+    if kernel_id not in KERNEL_SURROGATES:
+        raise ValueError(f"no built-in surrogate has KERNEL_ID {kernel_id!r}; expected one of {sorted(KERNEL_SURROGATES)}")
+    return KERNEL_SURROGATES[kernel_id](alpha=alpha)

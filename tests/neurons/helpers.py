@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import os
 from collections.abc import Iterator
 
+import pytest
 import torch
 
 from spikedyn.neurons import IF, LIF, PLIF
-from spikedyn.neurons.backends import fused, numba_kernel, torch_kernel
+from spikedyn.neurons.backends import selection
 
 KINDS = ("IF", "LIF", "PLIF-layer", "PLIF-channel", "PLIF-neuron")
-KERNELS = {"numba": numba_kernel, "torch": torch_kernel}
+TRITON_ON_CPU = importlib.util.find_spec("triton") is not None and os.environ.get("TRITON_INTERPRET") == "1"
+needs_triton_on_cpu = [
+    pytest.mark.triton,
+    pytest.mark.skipif(not TRITON_ON_CPU, reason="needs triton with TRITON_INTERPRET=1 (set by tests/conftest.py without a GPU)"),
+]
+# Every fused kernel, run on CPU tensors: Triton's through its interpreter.
+CPU_KERNELS = ("numba", "torch", pytest.param("triton", marks=needs_triton_on_cpu))
+FLOAT64_KERNELS = ("numba", "torch")  # Triton stores float32/bfloat16/float16 only
 
 
 def make_neuron(kind: str, shape: tuple[int, ...], **options) -> torch.nn.Module:
@@ -33,13 +43,13 @@ def firing_input(*size: int, generator: torch.Generator | None = None, dtype=tor
 
 @contextlib.contextmanager
 def forced_kernel(name: str) -> Iterator[None]:
-    """Make the fused backend use one kernel module regardless of device and dtype."""
-    original = fused.select_kernel
-    fused.select_kernel = lambda x, dyn: KERNELS[name]
+    """Make the fused backend use one kernel ("numba", "torch" or "triton") regardless of device and dtype."""
+    original = selection.select_kernel
+    selection.select_kernel = lambda backend, x, dyn: name
     try:
         yield
     finally:
-        fused.select_kernel = original
+        selection.select_kernel = original
 
 
 def run_with_grads(neuron: torch.nn.Module, x: torch.Tensor, weights: torch.Tensor, return_v: bool = False):

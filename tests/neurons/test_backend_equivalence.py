@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from spikedyn.neurons import use_backend
-from spikedyn.neurons.backends import fused, numba_kernel
+from spikedyn.neurons.backends import numba_kernel, selection
 from spikedyn.surrogate import ATan, Rectangular, Sigmoid, Triangle
-from tests.neurons.helpers import KINDS, firing_input, forced_kernel, make_neuron, run_with_grads
+from tests.neurons.helpers import CPU_KERNELS, FLOAT64_KERNELS, KINDS, firing_input, forced_kernel, make_neuron, run_with_grads
 
 SURROGATES = (ATan(), Sigmoid(), Triangle(), Rectangular(alpha=0.7))
 SHAPE = (3, 2, 5)
@@ -43,13 +43,13 @@ def _compare(kind, imp, v_reset, detach_reset, decay_input, surrogate, kernel, r
         torch.testing.assert_close(got[2][name], grad, **tol, msg=lambda m: f"gradient of {name}: {m}")
 
 
-@pytest.mark.parametrize("kernel", ["numba", "torch"])
+@pytest.mark.parametrize("kernel", CPU_KERNELS)
 @pytest.mark.parametrize("kind,imp,v_reset,detach_reset,decay_input", COMBINATIONS)
 def test_fused_matches_reference_atan(kind, imp, v_reset, detach_reset, decay_input, kernel):
     _compare(kind, imp, v_reset, detach_reset, decay_input, ATan(), kernel)
 
 
-@pytest.mark.parametrize("kernel", ["numba", "torch"])
+@pytest.mark.parametrize("kernel", CPU_KERNELS)
 @pytest.mark.parametrize("surrogate", SURROGATES, ids=lambda s: type(s).__name__)
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("v_reset,detach_reset", [(0.0, True), (0.0, False), (None, False)])
@@ -57,13 +57,13 @@ def test_fused_matches_reference_each_surrogate(kind, surrogate, v_reset, detach
     _compare(kind, "neuron", v_reset, detach_reset, True, surrogate, kernel)
 
 
-@pytest.mark.parametrize("kernel", ["numba", "torch"])
+@pytest.mark.parametrize("kernel", CPU_KERNELS)
 @pytest.mark.parametrize("kind", KINDS)
 def test_fused_matches_reference_when_h_is_returned_and_used(kind, kernel):
     _compare(kind, "channel", 0.0, False, False, Sigmoid(), kernel, return_v=True)
 
 
-@pytest.mark.parametrize("kernel", ["numba", "torch"])
+@pytest.mark.parametrize("kernel", FLOAT64_KERNELS)
 @pytest.mark.parametrize("kind", KINDS)
 def test_fused_matches_reference_in_float64(kind, kernel):
     _compare(kind, "neuron", None, True, True, ATan(), kernel, dtype=torch.float64)
@@ -73,9 +73,9 @@ def test_numba_kernel_serves_cpu_float32_and_float64():
     x = torch.zeros(2, 1, 1)
     dyn = make_neuron("LIF", (1,)).dynamics
     assert numba_kernel.AVAILABLE
-    assert fused.select_kernel(x, dyn) is numba_kernel
-    assert fused.select_kernel(x.double(), dyn) is numba_kernel
-    assert fused.select_kernel(x.bfloat16(), dyn) is not numba_kernel
+    assert selection.select_kernel("fused", x, dyn) == "numba"
+    assert selection.select_kernel("auto", x.double(), dyn) == "numba"
+    assert selection.select_kernel("fused", x.bfloat16(), dyn) == "torch"
 
 
 def test_fused_in_bfloat16_runs_the_torch_kernel_and_matches_reference_spikes():
@@ -109,7 +109,7 @@ def test_large_input_split_over_threads_matches_reference():
         torch.testing.assert_close(got[2][name], grad, rtol=1e-5, atol=1e-4)
 
 
-@pytest.mark.parametrize("kernel", ["numba", "torch"])
+@pytest.mark.parametrize("kernel", CPU_KERNELS)
 @pytest.mark.parametrize("kind", KINDS)
 def test_inference_without_a_graph_matches_reference(kind, kernel):
     neuron = make_neuron(kind, SHAPE, imp="neuron")
@@ -122,3 +122,28 @@ def test_inference_without_a_graph_matches_reference(kind, kernel):
             spikes_again, h = neuron(x, return_v=True)
     assert torch.equal(spikes, expected) and torch.equal(spikes_again, expected)
     assert torch.equal(h, expected_h)
+
+
+LOSSES = {
+    "sum": lambda s: s.sum(),  # a stride-0 gradient, one value for everything
+    "mean_over_time": lambda s: (s.mean(0) * torch.linspace(-1, 1, s[0].numel()).view_as(s[0])).sum(),  # broadcast over T
+    "per_step": lambda s: (s.sum((1, 2, 3, 4)) * torch.arange(1.0, s.shape[0] + 1)).sum(),  # one value per step
+    "transposed": lambda s: (s.transpose(1, 2) * torch.linspace(-2, 2, s.numel()).view_as(s.transpose(1, 2))).sum(),
+}
+
+
+@pytest.mark.parametrize("kernel", CPU_KERNELS)
+@pytest.mark.parametrize("loss", LOSSES)
+def test_fused_reads_broadcast_and_strided_gradients(loss, kernel):
+    """The incoming gradient is read as it comes (broadcast, per step, transposed): same as the reference."""
+    neuron = make_neuron("PLIF-channel", SHAPE, imp="neuron")
+    x0 = firing_input(6, 4, *SHAPE)
+    grads = []
+    for backend in ("reference", "fused"):
+        neuron.zero_grad(set_to_none=True)
+        x = x0.clone().requires_grad_()
+        with use_backend(backend), forced_kernel(kernel):
+            LOSSES[loss](neuron(x)).backward()
+        grads.append((x.grad, neuron.tau_logit.grad, neuron.imp.grad))
+    for got, expected in zip(grads[1], grads[0]):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)

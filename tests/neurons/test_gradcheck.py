@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from spikedyn.neurons.backends.fused import run_fused
-from tests.neurons.helpers import KINDS, forced_kernel, make_neuron
+from tests.neurons.helpers import FLOAT64_KERNELS, KINDS, forced_kernel, make_neuron
 
 SHAPE = (2, 3)
 
 
-@pytest.mark.parametrize("kernel", ["numba", "torch"])
+@pytest.mark.parametrize("kernel", FLOAT64_KERNELS)
 @pytest.mark.parametrize("kind,decay_input", [("IF", True)] + [(k, d) for k in KINDS[1:] for d in (True, False)])
 @pytest.mark.parametrize("v_reset", [0.0, None])
 def test_fused_potentials_pass_gradcheck(kind, v_reset, decay_input, kernel):

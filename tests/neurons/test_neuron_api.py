@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from spikedyn.neurons import IF, LIF, PLIF, get_default_backend, set_default_backend, use_backend
-from spikedyn.neurons.backends import resolve_backend
+from spikedyn.neurons.backends import kernel_for
 from spikedyn.surrogate import Sigmoid
 from tests.neurons.helpers import KINDS, firing_input, make_neuron
 
@@ -96,14 +96,16 @@ def test_lif_tau_is_fixed_and_reported_and_if_never_leaks():
 
 def test_backend_choice_global_scoped_and_per_module():
     x = torch.zeros(1, 1, 1)
-    assert get_default_backend() == "auto" and resolve_backend(None, x) == "fused"
+    dyn = PLIF().dynamics
+    assert get_default_backend() == "auto" and kernel_for(None, x, dyn) == "numba"
+    assert kernel_for(None, x.bfloat16(), dyn) == "torch"  # auto on the CPU is fused: numba, else torch ops
     with use_backend("reference"):
-        assert resolve_backend(None, x) == "reference"
-        assert resolve_backend("fused", x) == "fused"
+        assert kernel_for(None, x, dyn) == "reference"
+        assert kernel_for("fused", x, dyn) == "numba"
     assert get_default_backend() == "auto"
     set_default_backend("reference")
     try:
-        assert resolve_backend(None, x) == "reference"
+        assert kernel_for(None, x, dyn) == "reference"
     finally:
         set_default_backend("auto")
 

@@ -83,7 +83,6 @@ class BaseNeuron(nn.Module):
         if self.shape is None and self.imp is not None:
             broadcastable(self.imp, tuple(x.shape[batch_dims:]))
 
-    @torch.compiler.disable  # torch.compile runs the layers around it; the fused kernels run as they are
     def forward(self, x: torch.Tensor, return_v: bool = False):
         """Spikes [T, B, *shape]; with ``return_v=True`` also the charged potentials H."""
         self._check_input(x, batch_dims=2)

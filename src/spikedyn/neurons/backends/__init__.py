@@ -1,9 +1,12 @@
 """Backends that run a neuron over all T steps, and how one is chosen.
 
 - ``reference``: the pure step function in a loop under autograd (the oracle).
-- ``fused``: one autograd Function with the closed-form backward (numba on the CPU,
-  torch ops on other devices).
-- ``auto``: the fastest available for the input's device (``fused`` everywhere today).
+- ``fused``: one custom operator with the closed-form backward: numba kernels on the CPU,
+  the same closed form in torch ops on other devices.
+- ``triton``: the same operator with Triton kernels (CUDA tensors; CPU tensors only under
+  Triton's interpreter).
+- ``auto``: the fastest for the input: ``triton`` for CUDA tensors when Triton imports,
+  ``fused`` otherwise.
 
 Choose globally with :func:`set_default_backend` or :func:`use_backend`, or per module with
 the neuron's ``backend=`` argument.
@@ -12,18 +15,16 @@ the neuron's ``backend=`` argument.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import torch
 
 from spikedyn.neurons.backends.fused import run_fused
+from spikedyn.neurons.backends.selection import select_kernel
 from spikedyn.neurons.backends.reference import run_reference
+from spikedyn.neurons.dynamics import Dynamics
 
-BACKENDS: dict[str, Callable[..., tuple[torch.Tensor, torch.Tensor]]] = {
-    "reference": run_reference,
-    "fused": run_fused,
-}
-BACKEND_NAMES = ("auto", *BACKENDS)
+BACKEND_NAMES = ("auto", "reference", "fused", "triton")
 
 _default = "auto"
 
@@ -58,14 +59,22 @@ def use_backend(name: str) -> Iterator[None]:
 
 
 def resolve_backend(name: str | None, x: torch.Tensor) -> str:
-    """The concrete backend that runs ``x``: the module's choice, else the default, ``auto`` resolved."""
-    chosen = _default if name is None else name
-    return "fused" if chosen == "auto" else chosen
+    """The backend that runs ``x``: the module's choice, else the default (``auto`` stays ``auto``)."""
+    return _default if name is None else name
 
 
-def run_backend(name: str | None, x: torch.Tensor, *args, return_v: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run the resolved backend on ``x`` with the neuron's dynamics and parameters."""
+def run_backend(
+    name: str | None, x: torch.Tensor, dyn: Dynamics, k_param, k_is_logit: bool, v0, *, return_v: bool
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Run the chosen backend on ``x`` with the neuron's dynamics and parameters: (spikes, H or None)."""
     backend = resolve_backend(name, x)
-    if backend == "fused":
-        return run_fused(x, *args, return_v=return_v)
-    return BACKENDS[backend](x, *args)
+    if backend == "reference":
+        spikes, potentials = run_reference(x, dyn, k_param, k_is_logit, v0)
+        return spikes, potentials if return_v else None
+    return run_fused(x, dyn, k_param, k_is_logit, v0, return_v=return_v, backend=backend)
+
+
+def kernel_for(name: str | None, x: torch.Tensor, dyn: Dynamics) -> str:
+    """What would run ``x``: "reference", or the fused kernel ("numba", "triton" or "torch")."""
+    backend = resolve_backend(name, x)
+    return "reference" if backend == "reference" else select_kernel(backend, x, dyn)

@@ -104,11 +104,13 @@ if AVAILABLE:
 
     @_jit
     def _backward_items(
-        grad_s, grad_h, grad_h_on, h_seq, k, v0, grad_x, acc_out, grad_v0,
+        grad_s, gs_row_step, gs_per_step, grad_h, grad_h_on, h_seq, k, v0, grad_x, acc_out, grad_v0,
         n, decay_on, hard_on, detach, th, rest, sid, alpha, c, one, need_k, start, stop,
     ):  # fmt: skip
         # The options enter as 0/1 factors, not branches, so the main loop is one straight
         # vectorizable body; every factor is exact (x * 1 = x, x + 0 = x). IF is k = 0, no decay.
+        # grad_s is [T, M] (row step 1), one row broadcast over T (row step 0), or, with
+        # gs_per_step, [T, 1]: one value per step broadcast over the neurons (spikes.sum()).
         steps = h_seq.shape[0]
         blocks = (n + BLOCK - 1) // BLOCK
         zero = one - one
@@ -121,6 +123,7 @@ if AVAILABLE:
         vp = np.empty(BLOCK, dtype=h_seq.dtype)
         sg = np.empty(BLOCK, dtype=h_seq.dtype)
         gx = np.empty(BLOCK, dtype=h_seq.dtype)
+        gs_const = np.empty(BLOCK, dtype=h_seq.dtype)
         for item in range(start, stop):
             n0, size, off = _item_bounds(item, blocks, n)
             kb = k[n0 : n0 + size]
@@ -137,7 +140,12 @@ if AVAILABLE:
                         vp[i] = v0[n0 + i]
                 ht = h_seq[t, off : off + size]
                 _surrogate_grads(ht, th, sid, alpha, c, one, sg[:size])
-                gst = grad_s[t, off : off + size]
+                if gs_per_step:
+                    for i in range(size):
+                        gs_const[i] = grad_s[t, 0]
+                    gst = gs_const[:size]
+                else:
+                    gst = grad_s[t * gs_row_step, off : off + size]
                 ght = grad_h[t if grad_h_on else 0, off : off + size]
                 gxt = grad_x[t, off : off + size]
                 for i in range(size):
@@ -202,17 +210,26 @@ def _scalar(dtype: np.dtype, value: float):
     return dtype.type(value)
 
 
+def _gradient_rows(grad: torch.Tensor) -> tuple[np.ndarray, int, bool]:
+    """(array, row step, one value per step) for a [T, M] gradient view, copying only odd layouts."""
+    step_stride, element_stride = grad.stride()
+    if element_stride == 0:
+        return grad[:, 0].contiguous().view(-1, 1).numpy(), 1, True
+    if element_stride == 1 and step_stride == 0:
+        return grad[:1].numpy(), 0, False
+    return grad.contiguous().numpy(), 1, False
+
+
 def forward(
-    x: torch.Tensor, k: torch.Tensor | None, v0: torch.Tensor, n: int, dyn: Dynamics, keep_h: bool = True
+    x: torch.Tensor, k: torch.Tensor, v0: torch.Tensor, n: int, dyn: Dynamics, keep_h: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Spikes and H, both [T, M], from a contiguous x [T, M]; see :mod:`torch_kernel`."""
     spikes = fresh_like(x)
     potentials = fresh_like(x, rows=None if keep_h else 1)
     xa = x.numpy()
     dt = xa.dtype
-    ka = (v0 if k is None else k).numpy()
     args = (
-        xa, ka, v0.numpy(), spikes.numpy(), potentials.numpy(), keep_h, n, dyn.leaky, dyn.decay_input,
+        xa, k.numpy(), v0.numpy(), spikes.numpy(), potentials.numpy(), keep_h, n, dyn.leaky, dyn.decay_input,
         dyn.hard_reset, _scalar(dt, dyn.v_threshold), _scalar(dt, dyn.rest), _scalar(dt, 1.0),
     )  # fmt: skip
     items = (x.shape[1] // n) * ((n + BLOCK - 1) // BLOCK) if n else 0
@@ -224,37 +241,38 @@ def backward(
     grad_s: torch.Tensor,
     grad_h: torch.Tensor | None,
     h: torch.Tensor,
-    k: torch.Tensor | None,
+    k: torch.Tensor,
     v0: torch.Tensor,
     n: int,
     dyn: Dynamics,
     need_k: bool,
+    need_v0: bool,
     grad_x: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     """Closed-form backward; same contract as :func:`torch_kernel.backward`."""
     ha = h.numpy()
     dt = ha.dtype
     m = h.shape[1]
-    acc = torch.empty(m, dtype=h.dtype)
-    grad_v0 = torch.empty(m, dtype=h.dtype)
+    acc = fresh_like(h, rows=1)
+    grad_v0 = fresh_like(h, rows=1)
     alpha = dyn.surrogate.alpha
     # c is pi/2*alpha for ATan and the half-width 1/(2 alpha) for Rectangular.
     c = math.pi / 2 * alpha if dyn.surrogate.KERNEL_ID == 0 else 0.5 / alpha
-    if not dyn.leaky:
-        k = torch.zeros_like(v0)
+    need_k = need_k and dyn.leaky
+    gs_rows, gs_row_step, gs_per_step = _gradient_rows(grad_s)
     args = (
-        grad_s.numpy(), ha if grad_h is None else grad_h.numpy(), grad_h is not None, ha,
-        k.numpy(), v0.numpy(), grad_x.numpy(), acc.numpy(), grad_v0.numpy(),
+        gs_rows, gs_row_step, gs_per_step, ha if grad_h is None else grad_h.contiguous().numpy(), grad_h is not None,
+        ha, k.numpy(), v0.numpy(), grad_x.numpy(), acc.numpy()[0], grad_v0.numpy()[0],
         n, dyn.decay_input and dyn.leaky, dyn.hard_reset, dyn.detach_reset,
         _scalar(dt, dyn.v_threshold), _scalar(dt, dyn.rest), int(dyn.surrogate.KERNEL_ID),
-        _scalar(dt, alpha), _scalar(dt, c), _scalar(dt, 1.0), bool(need_k and dyn.leaky),
+        _scalar(dt, alpha), _scalar(dt, c), _scalar(dt, 1.0), need_k,
     )  # fmt: skip
     items = (m // n) * ((n + BLOCK - 1) // BLOCK) if n else 0
     _run_parallel(_backward_items, args, items, h.numel())
-    return grad_x, acc if need_k and dyn.leaky else None, grad_v0
+    return grad_x, _sum_over_batch(acc[0], n) if need_k else None, _sum_over_batch(grad_v0[0], n) if need_v0 else None
 
 
-def sum_over_batch(flat: torch.Tensor, n: int) -> torch.Tensor:
+def _sum_over_batch(flat: torch.Tensor, n: int) -> torch.Tensor:
     """Sum a [B * N] per-element gradient over the batch to [N], on this thread.
 
     Kept out of torch's OpenMP pool on purpose: waking it here leaves its workers spinning

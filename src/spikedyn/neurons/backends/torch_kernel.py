@@ -1,8 +1,10 @@
-"""The fused backend's closed-form forward/backward in plain torch ops (CUDA, other dtypes).
+"""The fused backend's closed-form forward/backward in plain torch ops (any device and dtype).
 
-Same contract as :mod:`numba_kernel`: tensors are flattened to [T, M] with M = B * N and the
-per-neuron k and V_{-1} are [N] vectors; the backward is Eqs. (8)-(16) of the PLIF paper and
-needs only H.
+The contract every kernel module (:mod:`numba_kernel`, :mod:`triton_kernel`) shares:
+tensors are flattened to [T, M] with M = B * N; k and V_{-1} are [N] vectors (k is ignored
+without a leak); the backward is Eqs. (8)-(16) of the PLIF paper and needs only H. The
+incoming spike gradient is any [T, M] view (a broadcast from ``spikes.sum()`` stays one);
+the backward returns the per-neuron sums over the batch that dL/da and dL/dV_{-1} need.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ def _fire(h: torch.Tensor, dyn: Dynamics) -> torch.Tensor:
     return (h >= dyn.v_threshold).to(h.dtype)
 
 
+
 def forward(
-    x: torch.Tensor, k: torch.Tensor | None, v0: torch.Tensor, n: int, dyn: Dynamics, keep_h: bool = True
+    x: torch.Tensor, k: torch.Tensor, v0: torch.Tensor, n: int, dyn: Dynamics, keep_h: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Spikes and (with ``keep_h``) H, both [T, M], from x [T, M]."""
     steps = x.shape[0]
@@ -40,14 +43,15 @@ def backward(
     grad_s: torch.Tensor,
     grad_h: torch.Tensor | None,
     h: torch.Tensor,
-    k: torch.Tensor | None,
+    k: torch.Tensor,
     v0: torch.Tensor,
     n: int,
     dyn: Dynamics,
     need_k: bool,
+    need_v0: bool,
     grad_x: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-    """Returns (grad_x [T, M], per-element k accumulator [M] or None, grad of V_{-1} [M]).
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """Returns (grad_x [T, M], sum over the batch of the k accumulator [N] or None, of dL/dV_{-1} [N] or None).
 
     The accumulator is sum_t dL/dH_t * (H_t - V_{t-1}) with decay_input, else
     sum_t dL/dH_t * (V_rest - V_{t-1}); the caller turns it into dL/da. ``grad_x`` may be
@@ -55,7 +59,7 @@ def backward(
     """
     steps = h.shape[0]
     hv = h.view(steps, -1, n)
-    gsv = grad_s.view_as(hv)
+    gsv = grad_s.view(steps, -1, n)
     ghv = None if grad_h is None else grad_h.view_as(hv)
     gxv = grad_x.view_as(hv)
     grad_v = torch.zeros_like(hv[0])
@@ -81,9 +85,6 @@ def backward(
         else:
             grad_v = g
             gxv[t] = g
-    return grad_x, None if acc is None else acc.reshape(-1), grad_v.expand_as(hv[0]).reshape(-1)
-
-
-def sum_over_batch(flat: torch.Tensor, n: int) -> torch.Tensor:
-    """Sum a [B * N] per-element gradient over the batch to [N]."""
-    return flat.view(-1, n).sum(0)
+    acc_sum = None if acc is None else acc.sum(0)
+    grad_v_sum = grad_v.expand_as(hv[0]).sum(0) if need_v0 else None
+    return grad_x, acc_sum, grad_v_sum
