@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchmetrics import SumMetric
 
 from spikedyn.neurons import PLIF, BaseNeuron
 
@@ -15,34 +14,38 @@ def spiking_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
 
 
 class FiringRateMonitor(nn.Module):
-    """Mean firing rate of each spiking layer over the batches seen while ``active``, over all processes."""
+    """Mean firing rate of each spiking layer over the batches seen while ``active``, over all processes.
+
+    The hooks only add to two tensors, so torch.compile traces them into the network's graph.
+    """
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        self.names = [name for name, _ in spiking_layers(model)]
-        self.spikes = nn.ModuleList(SumMetric() for _ in self.names)
-        self.counts = nn.ModuleList(SumMetric() for _ in self.names)
+        layers = spiking_layers(model)
+        self.names = [name for name, _ in layers]
+        self.register_buffer("spike_sums", torch.zeros(len(layers), dtype=torch.float64))
+        self.register_buffer("counts", torch.zeros(len(layers), dtype=torch.float64))
         self.active = False
-        for index, (_, layer) in enumerate(spiking_layers(model)):
+        for index, (_, layer) in enumerate(layers):
             layer.register_forward_hook(self._hook(index))
 
     def _hook(self, index: int):
         def record(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
             if self.active:
                 spikes = output[0] if isinstance(output, tuple) else output
-                self.spikes[index].update(spikes.detach().float().sum())
-                self.counts[index].update(torch.tensor(float(spikes.numel()), device=spikes.device))
+                self.spike_sums[index] += spikes.detach().sum(dtype=torch.float64)
+                self.counts[index] += spikes.numel()
 
         return record
 
     def compute_and_reset(self) -> dict[str, float]:
         """{layer name: spikes per neuron and step} of the batches seen, then forget them."""
-        rates = {}
-        for name, spikes, counts in zip(self.names, self.spikes, self.counts):
-            total = float(counts.compute())
-            rates[name] = float(spikes.compute()) / total if total else float("nan")
-            spikes.reset()
-            counts.reset()
+        totals = torch.stack([self.spike_sums, self.counts])
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.all_reduce(totals)
+        rates = {name: float(spikes / count) if count else float("nan") for name, spikes, count in zip(self.names, *totals.tolist())}
+        self.spike_sums.zero_()
+        self.counts.zero_()
         return rates
 
 

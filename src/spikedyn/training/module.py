@@ -66,7 +66,8 @@ class SpikingClassifier(pl.LightningModule):
         self.config = config
         self.eval_splits = tuple(eval_splits)
         self.network = build_model_from_config(config, info)
-        self.forward_network = torch.compile(self.network, dynamic=False) if config.trainer.compile else self.network
+        # fullgraph: the network, its neurons and the firing-rate hooks compile as one graph, or fail loudly
+        self.forward_network = torch.compile(self.network, fullgraph=True) if config.trainer.compile else self.network
         self.loss_fn = build_loss(config)
         self.regularizer = build_regularizer(config, self.network)
         self.metrics = nn.ModuleDict({f"{split}_split": SplitMetrics() for split in ("train", *self.eval_splits)})

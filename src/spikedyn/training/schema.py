@@ -104,7 +104,7 @@ class TrainerConfig:
     num_nodes: int = 1
     strategy: str = "auto"  # "auto" | "ddp" | ...
     precision: str = "32-true"  # "32-true" | "bf16-mixed" | "16-mixed"
-    compile: bool = False  # torch.compile the model
+    compile: bool = False  # torch.compile the whole network, neurons included, as one graph (fullgraph)
     gradient_clip_val: float | None = None
     sync_batchnorm: bool = False  # BN statistics over all processes' batches (DDP)
     progress_bar: bool = True
