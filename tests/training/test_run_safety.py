@@ -82,3 +82,12 @@ def test_sync_batchnorm_with_tebn_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="TEBN"):
         train(config, output_dir=tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_last_checkpoint_holds_the_last_epoch_even_when_validation_stops_improving(tmp_path):
+    """With a learning rate too small to change anything, only epoch 0 is a best; last.ckpt is still epoch 2."""
+    run = train(load_config(None, [*QUICK, "trainer.max_epochs=3", "optimizer.lr=1e-12", "optimizer.tau_lr=0"]), output_dir=tmp_path)
+    best = torch.load(run.best_checkpoint, weights_only=True)
+    last = torch.load(run.last_checkpoint, weights_only=True)
+    assert best["epoch"] == 0 and last["epoch"] == 2

@@ -34,9 +34,11 @@ def _trainer(config: ExperimentConfig, run: RunFolder, recorder: RunRecorder) ->
     callbacks: list[pl.Callback] = [
         recorder,
         AtomicModelCheckpoint(
-            dirpath=run.checkpoints, filename="best", monitor="val_acc", mode="max",
-            save_top_k=1, save_last=True, enable_version_counter=False,
+            dirpath=run.checkpoints, filename="best", monitor="val_acc", mode="max", save_top_k=1, enable_version_counter=False,
         ),
+        # A callback of its own, every epoch: Lightning's save_last writes "last" only in the epochs
+        # that also write a best checkpoint, so the final weights of a run were often not saved.
+        AtomicModelCheckpoint(dirpath=run.checkpoints, filename="last", save_top_k=1, enable_version_counter=False),
     ]  # fmt: skip
     if settings.progress_bar:
         callbacks.append(EpochProgressBar())
