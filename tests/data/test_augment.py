@@ -9,10 +9,13 @@ from spikedyn.data.augment import (
     Normalize,
     RandomAffine,
     RandomCrop,
+    RandomErasing,
     RandomHorizontalFlip,
     Resize,
     affine,
+    erase,
 )
+from spikedyn.data.spikformer_augment import IMP_NCALTECH101_CONFIG_SPACE, SpikformerDVSAugment
 
 
 def seeded(seed: int = 0) -> torch.Generator:
@@ -25,6 +28,8 @@ RANDOM_TRANSFORMS = {
     "affine": lambda g: RandomAffine(30, translate=(0.2, 0.2), scale=(0.8, 1.2), shear=10, generator=g),
     "affine_nearest": lambda g: RandomAffine(30, translate=(0.2, 0.2), mode="nearest", generator=g),
     "nda": lambda g: NeuromorphicAugment(max_roll=2, generator=g),
+    "erasing": lambda g: RandomErasing(p=0.8, generator=g),
+    "spikformer": lambda g: SpikformerDVSAugment(IMP_NCALTECH101_CONFIG_SPACE, generator=g),
 }
 
 
@@ -108,6 +113,39 @@ def test_translation_and_shear_move_pixels_as_computed_by_hand():
     expected = torch.zeros(1, 5, 5)
     expected[0, 3, 3] = 1.0
     torch.testing.assert_close(affine(dot, shear=45.0), expected, atol=1e-5, rtol=0)
+
+
+def test_a_y_shear_is_the_x_shear_of_the_transposed_image():
+    image = torch.rand(2, 7, 7)
+    for shear in (-30.0, 12.5, 45.0):
+        expected = affine(image.transpose(-1, -2), shear=shear).transpose(-1, -2)
+        torch.testing.assert_close(affine(image, shear_y=shear), expected, atol=1e-5, rtol=0)
+    dot = torch.zeros(1, 5, 5)
+    dot[0, 2, 3] = 1.0  # one pixel right of the centre: a 45-degree y-shear moves it one pixel down
+    expected = torch.zeros(1, 5, 5)
+    expected[0, 3, 3] = 1.0
+    torch.testing.assert_close(affine(dot, shear_y=45.0), expected, atol=1e-5, rtol=0)
+
+
+def test_random_erasing_zeroes_one_box_of_the_drawn_size_in_every_channel():
+    image = torch.rand(2, 20, 20) + 1
+    erasing = RandomErasing(p=1.0, scale=(0.02, 0.2), ratio=(1.0, 1.0), generator=seeded())
+    for _ in range(20):
+        out = erasing(image)
+        zero = out[0] == 0
+        rows, cols = zero.any(dim=1).nonzero().flatten(), zero.any(dim=0).nonzero().flatten()
+        h, w = len(rows), len(cols)
+        assert h == w and 3 <= h <= 9  # square; side round(sqrt(area)) with area in [0.02, 0.2] * 400 = [8, 80]
+        assert int(zero.sum()) == h * w and torch.equal(out[1] == 0, zero)  # one box, every channel
+        assert torch.equal(out[:, ~zero], image[:, ~zero])
+    assert torch.equal(RandomErasing(p=0.0)(image), image)
+    assert torch.equal(erase(image, (1, 2, 3, 4))[:, 1:4, 2:6], torch.zeros(2, 3, 4))
+
+
+def test_random_erasing_leaves_the_image_when_no_box_fits():
+    image = torch.rand(1, 4, 4)
+    assert RandomErasing(scale=(0.9, 0.95)).box(4, 4) is None  # the whole side, never strictly inside
+    assert torch.equal(RandomErasing(p=1.0, scale=(0.9, 0.95))(image), image)
 
 
 def test_neuromorphic_roll_is_a_torch_roll_by_at_most_max_roll():
@@ -195,6 +233,9 @@ def test_reprs_show_the_parameters():
         lambda: NeuromorphicAugment(max_shear=90),
         lambda: NeuromorphicAugment(operations=("cutout",)),
         lambda: NeuromorphicAugment(operations=()),
+        lambda: RandomErasing(p=2.0),
+        lambda: RandomErasing(scale=(0.3, 0.1)),
+        lambda: RandomErasing(ratio=(0.0, 1.0)),
     ],
 )
 def test_bad_arguments_are_refused(build):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -130,3 +132,20 @@ def test_augmentation_touches_the_training_split_only():
         dataset = build_dataset("digits", split, augment=True)
         assert dataset.transform is None
         assert torch.equal(dataset[0][0], build_dataset("digits", split)[0][0])
+
+
+def test_val_fraction_zero_leaves_val_empty_and_trains_on_the_rest():
+    train = build_dataset("digits", "train", val_fraction=0.0)
+    val = build_dataset("digits", "val", val_fraction=0.0)
+    assert len(val) == 0 and len(train) == len(LABELS) - len(digits_split("test", 0))
+    assert len(torch.utils.data.DataLoader(val, batch_size=8)) == 0
+
+
+def test_split_seed_none_splits_in_load_digits_order():
+    train, val, test = (digits_split(s, None) for s in ("train", "val", "test"))
+    assert sorted([*train, *val, *test]) == list(range(len(LABELS)))
+    for cls in range(10):
+        members = np.flatnonzero(LABELS == cls)
+        rest = members[: math.ceil(len(members) * 0.8)]  # the first 80% of each class play the training set
+        assert test[LABELS[test] == cls].tolist() == members[len(rest) :].tolist()
+        assert val[LABELS[val] == cls].tolist() == rest[math.ceil(len(rest) * 0.85) :].tolist()

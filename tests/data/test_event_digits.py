@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tonic
 
+from spikedyn.data import build_dataset
 from spikedyn.data.digits import digit_images, digits_split, upscale_images
 from spikedyn.data.event_camera import simulate_saccades
 from spikedyn.data.event_digits import (
@@ -49,6 +50,17 @@ def test_stored_files_are_the_simulated_digits(generated):
     index = int(paths[0].stem)
     expected = simulate_saccades(upscale_images(digit_images()[0][index : index + 1], 3))[0]
     np.testing.assert_array_equal(tonic.io.read_mnist_file(str(paths[0]), dtype=NMNIST_DTYPE), expected)
+
+
+def test_val_fraction_zero_leaves_val_empty(generated):
+    root, _ = generated
+    paths, labels = event_digits_files(root, "val", val_fraction=0.0)
+    assert paths == [] and len(labels) == 0
+    test = set(digits_split("test", 0).tolist())
+    train, _ = event_digits_files(root, "train", val_fraction=0.0)
+    assert [int(p.stem) for p in train] == [i for i in range(LIMIT) if i not in test]
+    val = build_dataset("event_digits", "val", root=str(root), limit=LIMIT, val_fraction=0.0)
+    assert len(val) == 0 and val.prepare_cache() == 0
 
 
 def test_split_files_cover_the_generated_digits_once(generated):

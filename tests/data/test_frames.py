@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from spikedyn.data.frames import events_to_frames
+from spikedyn.data.frames import events_to_frames, in_time_order
 from tests.data.events import make_events, random_events
 
 
@@ -73,3 +73,27 @@ def test_bad_inputs_say_what_was_expected():
         events_to_frames(np.zeros(3, dtype=[("x", int), ("y", int), ("t", int)]), (4, 4, 2), T=2)
     with pytest.raises(TypeError, match="structured numpy array"):
         events_to_frames(np.zeros((3, 4)), (4, 4, 2), T=2)
+
+
+@pytest.mark.parametrize("split_by", ["number", "time"])
+def test_a_shuffled_sample_gives_the_frames_of_the_sorted_sample(split_by):
+    events = random_events(997, 6, 5, seed=11)
+    shuffled = events[np.random.default_rng(0).permutation(len(events))]
+    assert not np.all(np.diff(shuffled["t"]) >= 0)
+    expected = events_to_frames(events, (6, 5, 2), T=7, split_by=split_by)
+    np.testing.assert_array_equal(events_to_frames(shuffled, (6, 5, 2), T=7, split_by=split_by), expected)
+
+
+def test_sorting_is_stable_for_equal_timestamps():
+    # stored order: t = 5, 1, 1, 1; the three events at t=1 keep their order (x = 0, 1, 2), then t=5 (x = 3)
+    events = make_events(x=[3, 0, 1, 2], y=[0] * 4, t=[5, 1, 1, 1], p=[0] * 4)
+    frames = events_to_frames(events, (4, 1, 1), T=2)
+    np.testing.assert_array_equal(frames[:, 0, 0], [[1, 1, 0, 0], [0, 0, 1, 1]])
+    np.testing.assert_array_equal(in_time_order(events)["x"], [0, 1, 2, 3])
+
+
+def test_sorted_samples_are_not_copied():
+    events = random_events(100, 4, 4, seed=2)
+    assert in_time_order(events) is events
+    ties = make_events(x=[0, 1], y=[0, 0], t=[3, 3], p=[0, 0])
+    assert in_time_order(ties) is ties

@@ -96,6 +96,15 @@ def test_train_and_val_divide_the_official_train_folder_per_class(root):
     assert len(whole) == 18 and len(imagenet("val", root=root, crop=CROP)) == 0
 
 
+def test_split_seed_none_validates_on_the_last_images_of_each_class_in_sorted_order(root):
+    train = imagenet("train", root=root, crop=CROP, val_fraction=0.34, split_seed=None)
+    val = imagenet("val", root=root, crop=CROP, val_fraction=0.34, split_seed=None)
+    # 6 images per class: ceil(6 * 0.66) = 4 train, the last 2 (names _4, _5) validate
+    assert sorted(Path(val.path(i)).stem.rsplit("_", 1)[1] for i in range(len(val))) == ["4", "4", "4", "5", "5", "5"]
+    assert len(train) == 12 and set(train.indices).isdisjoint(val.indices)
+    assert len(imagenet("val", root=root, crop=CROP, val_fraction=0.0, split_seed=None)) == 0
+
+
 def test_listing_opens_no_image(root, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("an image was opened while listing")
@@ -190,6 +199,7 @@ def test_an_undecodable_image_is_a_value_error_naming_the_file(root, damage):
         ({"time_steps": "4"}, TypeError),
         ({"augment": 1}, TypeError),
         ({"val_fraction": 1.0}, ValueError),
+        ({"split_seed": "0"}, TypeError),
     ],
 )
 def test_bad_options_are_refused(root, options, error):

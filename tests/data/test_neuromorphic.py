@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from spikedyn.data import build_dataset, events_to_frames
+from spikedyn.data.augment import NeuromorphicAugment, RandomHorizontalFlip
+from spikedyn.data.spikformer_augment import IMP_NCALTECH101_CONFIG_SPACE, SPIKFORMER_DVS_SPACE, SpikformerDVSAugment
 from tests.data.event_files import write_aedat4, write_bin, write_dvsgesture_npy
 from tests.data.events import random_events
 
@@ -63,6 +65,57 @@ def test_cifar10dvs_takes_the_first_ninety_percent_of_each_class_for_training(tm
     expected = events_to_frames(random_events(50, 128, 128, seed=label * 10 + 9), (128, 128, 2), 4)
     np.testing.assert_array_equal(frames.numpy(), expected)
     assert test.info.classes[label] == test.files[3].parent.name
+
+
+def _cifar10dvs(root: Path, per_class: int = 10) -> None:
+    from tonic.datasets import CIFAR10DVS
+
+    for name, label in CIFAR10DVS.classes.items():
+        for n in range(per_class):
+            write_aedat4(root / "CIFAR10DVS" / name / f"cifar10_{name}_{n}.aedat4", random_events(20, 128, 128, seed=label * 100 + n))
+
+
+def _numbers(dataset) -> list[int]:
+    return sorted({int(p.stem.rsplit("_", 1)[1]) for p in dataset.files})
+
+
+def test_cifar10dvs_test_part_first_tests_on_the_first_files_as_the_imp_code(tmp_path):
+    _cifar10dvs(tmp_path, per_class=20)
+    options = dict(root=str(tmp_path), time_steps=2, cache=False, val_fraction=0.0)
+    last = {split: build_dataset("cifar10dvs", split, **options) for split in ("train", "test")}
+    first = {split: build_dataset("cifar10dvs", split, test_part="first", **options) for split in ("train", "test")}
+    # 20 files per class, 90% train: the PLIF paper tests on numbers 18, 19; the IMP code on 0, 1
+    assert _numbers(last["test"]) == [18, 19] and _numbers(last["train"]) == list(range(18))
+    assert _numbers(first["test"]) == [0, 1] and _numbers(first["train"]) == list(range(2, 20))
+    for part in (last, first):
+        assert len(part["train"]) == 180 and len(part["test"]) == 20
+        assert np.bincount(part["test"].labels).tolist() == [2] * 10
+        assert not set(part["train"].files) & set(part["test"].files)
+    val = build_dataset("cifar10dvs", "val", **{**options, "val_fraction": 0.5}, test_part="first")
+    assert not set(val.files) & set(first["test"].files)
+    with pytest.raises(ValueError, match=r"test_part='both' is not known; expected one of \['last', 'first'\]"):
+        build_dataset("cifar10dvs", "train", test_part="both", **options)
+
+
+def test_split_seed_none_validates_on_the_last_files_of_each_class_in_order(tmp_path):
+    _nmnist(tmp_path, per_class=7)
+    options = dict(root=str(tmp_path), time_steps=2, cache=False, split_seed=None)
+    train, val = (build_dataset("nmnist", split, **options) for split in ("train", "val"))
+    # ceil(7 * 0.85) = ceil(5.95) = 6 train, the 7th (00006.bin) validates
+    assert {p.name for p in val.files} == {"00006.bin"} and len(val) == 10
+    assert len(train) == 60 and not set(train.files) & set(val.files)
+
+
+@pytest.mark.parametrize("seed", [0, None])
+def test_val_fraction_zero_trains_on_everything_and_leaves_val_empty(tmp_path, seed):
+    _nmnist(tmp_path, per_class=3)
+    _cifar10dvs(tmp_path, per_class=10)
+    for name, train_size in (("nmnist", 30), ("cifar10dvs", 90)):
+        options = dict(root=str(tmp_path), time_steps=2, val_fraction=0.0, split_seed=seed)
+        assert len(build_dataset(name, "train", cache=False, **options)) == train_size
+        val = build_dataset(name, "val", **options)
+        assert len(val) == 0 and val.prepare_cache() == 0
+        assert len(torch.utils.data.DataLoader(val, batch_size=2)) == 0
 
 
 def test_dvs128_gesture_reads_tonic_npy_files_in_microseconds(tmp_path):
@@ -180,3 +233,25 @@ def test_augmentation_applies_to_the_training_split_only(tmp_path):
     assert any(not torch.equal(a, plain[i][0]) for i, a in enumerate(augmented))
     for split in ("val", "test"):
         assert build_dataset("nmnist", split, **options).transform is None
+
+
+def test_nda_imp_ncaltech101_is_the_imp_codes_op_after_the_flip(tmp_path):
+    _nmnist(tmp_path, per_class=1)
+    options = dict(root=str(tmp_path), time_steps=3, cache=False, val_fraction=0.0, flip=True)
+    train = build_dataset("nmnist", "train", nda="imp_ncaltech101", **options)
+    flip, augment = train.transform.transforms
+    assert isinstance(flip, RandomHorizontalFlip) and isinstance(augment, SpikformerDVSAugment)
+    assert augment.space == SPIKFORMER_DVS_SPACE and augment.mode == "nearest"
+    configured = build_dataset("nmnist", "train", nda="imp_ncaltech101_as_configured", **options).transform.transforms[-1]
+    assert configured.space == IMP_NCALTECH101_CONFIG_SPACE
+    assert isinstance(build_dataset("nmnist", "train", nda=True, **options).transform.transforms[-1], NeuromorphicAugment)
+    assert build_dataset("nmnist", "test", nda="imp_ncaltech101", **options).transform is None
+    torch.manual_seed(0)
+    assert all(train[i][0].shape == (3, 2, 34, 34) for i in range(len(train)))
+
+
+def test_an_unknown_nda_names_the_choices_for_every_split(tmp_path):
+    _nmnist(tmp_path, per_class=1)
+    for split in ("train", "test"):
+        with pytest.raises(ValueError, match=r"nda='trivial' is not known; expected True, False or one of \['imp_ncaltech101'"):
+            build_dataset("nmnist", split, root=str(tmp_path), cache=False, nda="trivial")

@@ -1,3 +1,5 @@
+import itertools
+import math
 import pickle
 import shutil
 from functools import partial
@@ -141,6 +143,8 @@ def test_only_the_train_split_is_augmented_and_every_step_sees_the_same_image(mn
     root, _ = mnist_files
     train = mnist("train", root=root, time_steps=4)
     assert isinstance(train.augmentation, RandomAffine)
+    for split in ("val", "test"):
+        assert all(mnist(split, root=root, augment=choice).augmentation is None for choice in ("code", "text"))
     assert mnist("val", root=root).augmentation is None and mnist("test", root=root).augmentation is None
     plain = mnist("train", root=root, time_steps=4, augment=False)
     torch.manual_seed(0)
@@ -154,6 +158,94 @@ def test_only_the_train_split_is_augmented_and_every_step_sees_the_same_image(mn
     assert isinstance(cifar.augmentation, Compose)
     assert [type(t) for t in cifar.augmentation.transforms] == [RandomCrop, RandomHorizontalFlip]
     assert cifar[0][0].shape == (8, 3, 32, 32)
+
+
+def test_mnist_code_augmentation_is_the_plif_codes_random_affine(mnist_files):
+    root, _ = mnist_files
+    for augment in ("code", True):  # the default, and True as its alias
+        affine = mnist("train", root=root, augment=augment).augmentation
+        assert isinstance(affine, RandomAffine)
+        assert affine.degrees == (-30.0, 30.0) and affine.translate == (0.15, 0.15) and affine.scale == (0.85, 1.11)
+        assert affine.shear == (0.0, 0.0) and affine.mode == "nearest"
+    assert isinstance(mnist("train", root=root).augmentation, RandomAffine)
+    image = torch.rand(1, 28, 28)
+    torch.manual_seed(0)
+    for _ in range(10):  # nearest resampling: pixels are moved, never blended; zeros come in from outside
+        out = affine(image)
+        assert set(out.unique().tolist()) <= set(image.unique().tolist()) | {0.0}
+
+
+def test_the_text_augmentation_crops_with_padding_four_and_flips(mnist_files, cifar_files):
+    for dataset, root, size in ((mnist, mnist_files[0], 28), (cifar10, cifar_files[0], 32)):
+        train = dataset("train", root=root, augment="text")
+        assert isinstance(train.augmentation, Compose)
+        crop, flip = train.augmentation.transforms
+        assert isinstance(crop, RandomCrop) and crop.size == (size, size) and crop.padding == 4
+        assert isinstance(flip, RandomHorizontalFlip) and flip.p == 0.5
+    torch.manual_seed(0)
+    image = torch.rand(1, 28, 28) + 1  # no zeros of its own
+    padded = torch.nn.functional.pad(image, (4, 4, 4, 4))
+    mirror = torch.flip(padded, dims=(-1,))
+    augmentation = mnist("train", root=mnist_files[0], augment="text").augmentation
+    seen = set()
+    for _ in range(60):
+        out = augmentation(image)
+        found = [
+            (top, left, mirrored)
+            for top, left, mirrored in itertools.product(range(9), range(9), (False, True))
+            if torch.equal(out, (mirror if mirrored else padded)[..., top : top + 28, left : left + 28])
+        ]
+        assert found, "every output is a 28x28 window of the zero-padded image, mirrored or not"
+        seen |= set(found)
+    assert {mirrored for _, _, mirrored in seen} == {False, True}
+    assert len({(top, left) for top, left, _ in seen}) > 10
+
+
+def test_cifar10_code_augmentation_is_a_crop_with_padding_four_and_a_flip(cifar_files):
+    crop, flip = cifar10("train", root=cifar_files[0], augment="code").augmentation.transforms
+    assert isinstance(crop, RandomCrop) and crop.size == (32, 32) and crop.padding == 4 and isinstance(flip, RandomHorizontalFlip)
+
+
+@pytest.mark.parametrize("augment", ["code", "text", "none", True, False])
+def test_fashion_mnist_is_never_augmented(tmp_path, augment):
+    write_mnist_files(tmp_path / "FashionMNIST" / "raw", random_set(2, (28, 28)))
+    assert fashion_mnist("train", root=tmp_path, augment=augment).augmentation is None
+
+
+def test_augment_none_and_false_turn_it_off(mnist_files, cifar_files):
+    for augment in ("none", False):
+        assert mnist("train", root=mnist_files[0], augment=augment).augmentation is None
+        assert cifar10("train", root=cifar_files[0], augment=augment).augmentation is None
+
+
+def test_an_unknown_augment_value_names_the_choices(mnist_files):
+    with pytest.raises(ValueError, match=r"augment='paper' is not known; expected one of \['code', 'text', 'none'\]"):
+        mnist("train", root=mnist_files[0], augment="paper")
+
+
+def test_split_seed_none_splits_each_class_in_file_order_as_the_plif_code(mnist_files):
+    root, official = mnist_files  # 4 images per class
+    train = mnist("train", root=root, split_seed=None, augment=False)
+    val = mnist("val", root=root, split_seed=None)
+    for cls in range(10):
+        members = np.flatnonzero(official.train_labels == cls)
+        keep = math.ceil(len(members) * 0.85)  # ceil(3.4) = 4: the PLIF code keeps all 4 for training
+        np.testing.assert_array_equal(train.indices[train.labels == cls], members[:keep])
+        np.testing.assert_array_equal(val.indices[val.labels == cls], members[keep:])
+    half = mnist("val", root=root, split_seed=None, val_fraction=0.5)
+    np.testing.assert_array_equal(np.bincount(half.labels, minlength=10), np.full(10, 2))
+    check_samples(train, official.train_images, official.train_labels, 8)
+
+
+def test_val_fraction_zero_trains_on_the_whole_training_set_and_leaves_val_empty(mnist_files):
+    root, official = mnist_files
+    for seed in (0, None):
+        train = mnist("train", root=root, val_fraction=0.0, split_seed=seed, augment=False)
+        val = mnist("val", root=root, val_fraction=0.0, split_seed=seed)
+        np.testing.assert_array_equal(train.indices, np.arange(len(official.train_labels)))
+        assert len(val) == 0 and val.info.frame_shape == (1, 28, 28)
+        assert val.mean == train.mean  # normalised with the (whole) training set's statistics
+        assert len(torch.utils.data.DataLoader(val, batch_size=4)) == 0
 
 
 def test_the_datasets_are_registered_with_the_documented_options(mnist_files):
@@ -173,7 +265,15 @@ def test_statistics_follow_the_files_when_they_change(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "bad, error", [({"time_steps": 0}, ValueError), ({"time_steps": 2.0}, TypeError), ({"augment": "yes"}, TypeError), ({"download": 1}, TypeError)]
+    "bad, error",
+    [
+        ({"time_steps": 0}, ValueError),
+        ({"time_steps": 2.0}, TypeError),
+        ({"augment": "yes"}, ValueError),
+        ({"augment": 1}, TypeError),
+        ({"download": 1}, TypeError),
+        ({"split_seed": "0"}, TypeError),
+    ],
 )
 def test_bad_options_are_refused(mnist_files, bad, error):
     with pytest.raises(error, match=next(iter(bad))):

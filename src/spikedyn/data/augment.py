@@ -25,7 +25,8 @@ RESIZE_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic", "area")
 NDA_OPERATIONS = ("roll", "rotate", "shear")
 
 
-def _check_images(x: torch.Tensor, who: str, floating: bool = False) -> None:
+def check_images(x: torch.Tensor, who: str, floating: bool = False) -> None:
+    """Raise a ValueError naming ``who`` unless ``x`` is a tensor [..., C, H, W] (floating point if ``floating``)."""
     if not isinstance(x, torch.Tensor) or x.dim() < 3:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"{who} expects a tensor [..., C, H, W] (an image [C, H, W] or frames [T, C, H, W]), got {shape}")
@@ -33,7 +34,8 @@ def _check_images(x: torch.Tensor, who: str, floating: bool = False) -> None:
         raise ValueError(f"{who} resamples, so it needs a floating-point tensor, got {x.dtype}; convert it with .float() first")
 
 
-def _is_number(value: object) -> bool:
+def is_number(value: object) -> bool:
+    """Whether ``value`` is a finite real number (and not a bool)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -50,11 +52,11 @@ def _size(size: int | Sequence[int], name: str) -> tuple[int, int]:
 
 def _symmetric_range(value: float | Sequence[float], name: str, limit: float = math.inf) -> tuple[float, float]:
     """A number d >= 0 means (-d, d); a pair (low, high) is taken as it is; both within (-limit, limit)."""
-    pair = (-value, value) if _is_number(value) and value >= 0 else value
+    pair = (-value, value) if is_number(value) and value >= 0 else value
     if (
         not isinstance(pair, Sequence)
         or len(pair) != 2
-        or not all(_is_number(v) for v in pair)
+        or not all(is_number(v) for v in pair)
         or not -limit < pair[0] <= pair[1] < limit
     ):
         raise ValueError(f"{name} must be a number >= 0 or a pair (low, high) with low <= high, inside (-{limit}, {limit}); got {value!r}")
@@ -85,22 +87,30 @@ def affine(
     scale: float = 1.0,
     shear: float = 0.0,
     mode: str = "bilinear",
+    shear_y: float = 0.0,
 ) -> torch.Tensor:
     """``x`` [..., C, H, W] sheared, scaled, turned and shifted about its centre; what comes in from outside is zero.
 
-    A point (x right, y down, from the image centre) goes to ``scale * R(angle) @ [[1, tan(shear)], [0, 1]]``
-    applied to it plus ``translate`` = (dx, dy) pixels: ``angle`` in degrees counter-clockwise as
-    displayed, ``shear`` in degrees along x. Pixels are resampled with ``mode`` (see :data:`AFFINE_MODES`).
+    A point (x right, y down, from the image centre) goes to
+    ``scale * R(angle) @ [[1, 0], [tan(shear_y), 1]] @ [[1, tan(shear)], [0, 1]]`` applied to it plus
+    ``translate`` = (dx, dy) pixels (torchvision's order of the factors): ``angle`` in degrees
+    counter-clockwise as displayed, ``shear`` in degrees along x, ``shear_y`` along y. Pixels are
+    resampled with ``mode`` (see :data:`AFFINE_MODES`).
     """
-    _check_images(x, "affine", floating=True)
+    check_images(x, "affine", floating=True)
     if mode not in AFFINE_MODES:
         raise ValueError(f"mode must be one of {list(AFFINE_MODES)}, got {mode!r}")
-    if not all(_is_number(v) for v in (angle, scale, shear, *translate)) or scale <= 0 or abs(shear) >= 90:
-        raise ValueError(f"affine needs finite angle, translate, shear in (-90, 90) and scale > 0; got angle={angle!r}, translate={translate!r}, scale={scale!r}, shear={shear!r}")
+    numbers_ok = all(is_number(v) for v in (angle, scale, shear, shear_y, *translate))
+    if not numbers_ok or scale <= 0 or abs(shear) >= 90 or abs(shear_y) >= 90:
+        raise ValueError(
+            f"affine needs finite angle, translate, shear and shear_y in (-90, 90) and scale > 0; "
+            f"got angle={angle!r}, translate={translate!r}, scale={scale!r}, shear={shear!r}, shear_y={shear_y!r}"
+        )
     *lead, channels, height, width = x.shape
-    a, s = math.radians(angle), math.radians(shear)
+    a, s, sy = math.radians(angle), math.radians(shear), math.radians(shear_y)
     rotation = torch.tensor([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]], dtype=torch.float64)
-    shearing = torch.tensor([[1.0, math.tan(s)], [0.0, 1.0]], dtype=torch.float64)
+    shearing_y = torch.tensor([[1.0, 0.0], [math.tan(sy), 1.0]], dtype=torch.float64)
+    shearing = shearing_y @ torch.tensor([[1.0, math.tan(s)], [0.0, 1.0]], dtype=torch.float64)
     inverse = torch.linalg.inv(scale * rotation @ shearing)
     # affine_grid maps output to input positions in [-1, 1] coordinates (x = W/2, y = H/2 at the border).
     half = torch.tensor([width / 2, height / 2], dtype=torch.float64)
@@ -124,7 +134,7 @@ class RandomCrop:
         self.generator = check_generator(generator)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        _check_images(x, "RandomCrop")
+        check_images(x, "RandomCrop")
         if self.padding:
             x = F.pad(x, (self.padding,) * 4)
         (height, width), (h, w) = x.shape[-2:], self.size
@@ -141,13 +151,13 @@ class RandomHorizontalFlip:
     """The image mirrored left-right with probability ``p``."""
 
     def __init__(self, p: float = 0.5, generator: torch.Generator | None = None) -> None:
-        if not _is_number(p) or not 0.0 <= p <= 1.0:
+        if not is_number(p) or not 0.0 <= p <= 1.0:
             raise ValueError(f"RandomHorizontalFlip p must be a probability in [0, 1], got {p!r}")
         self.p = float(p)
         self.generator = check_generator(generator)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        _check_images(x, "RandomHorizontalFlip")
+        check_images(x, "RandomHorizontalFlip")
         if torch.rand((), generator=self.generator).item() < self.p:
             return torch.flip(x, dims=(-1,))
         return x
@@ -174,10 +184,10 @@ class RandomAffine:
         generator: torch.Generator | None = None,
     ) -> None:
         self.degrees = _symmetric_range(degrees, "RandomAffine degrees")
-        if not isinstance(translate, Sequence) or len(translate) != 2 or not all(_is_number(t) and 0 <= t <= 1 for t in translate):
+        if not isinstance(translate, Sequence) or len(translate) != 2 or not all(is_number(t) and 0 <= t <= 1 for t in translate):
             raise ValueError(f"RandomAffine translate must be a pair of fractions in [0, 1], got {translate!r}")
         self.translate = (float(translate[0]), float(translate[1]))
-        if not isinstance(scale, Sequence) or len(scale) != 2 or not all(_is_number(s) for s in scale) or not 0 < scale[0] <= scale[1]:
+        if not isinstance(scale, Sequence) or len(scale) != 2 or not all(is_number(s) for s in scale) or not 0 < scale[0] <= scale[1]:
             raise ValueError(f"RandomAffine scale must be a pair (low, high) with 0 < low <= high, got {scale!r}")
         self.scale = (float(scale[0]), float(scale[1]))
         self.shear = _symmetric_range(shear, "RandomAffine shear", limit=90.0)
@@ -187,7 +197,7 @@ class RandomAffine:
         self.generator = check_generator(generator)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        _check_images(x, "RandomAffine", floating=True)
+        check_images(x, "RandomAffine", floating=True)
         height, width = x.shape[-2:]
         g = self.generator
         angle = random_uniform(*self.degrees, g)
@@ -197,6 +207,67 @@ class RandomAffine:
 
     def __repr__(self) -> str:
         return f"RandomAffine(degrees={self.degrees}, translate={self.translate}, scale={self.scale}, shear={self.shear}, mode={self.mode!r})"
+
+
+def erase(x: torch.Tensor, box: tuple[int, int, int, int], value: float = 0.0) -> torch.Tensor:
+    """A copy of ``x`` [..., C, H, W] with the box (top, left, height, width) set to ``value`` in every channel and step."""
+    check_images(x, "erase")
+    top, left, height, width = box
+    out = x.clone()
+    out[..., top : top + height, left : left + width] = value
+    return out
+
+
+class RandomErasing:
+    """With probability ``p``, a random box of the image set to ``value``: torchvision's RandomErasing (Cutout).
+
+    The box: up to 10 tries at an area of U(``scale``) * H * W and an aspect (height / width) of
+    exp(U(log ``ratio``)), rounded to whole pixels, that fits strictly inside the image; if none
+    fits, the image is left as it is. All steps of a sequence lose the same box.
+    """
+
+    def __init__(
+        self,
+        p: float = 0.5,
+        scale: Sequence[float] = (0.02, 0.33),
+        ratio: Sequence[float] = (0.3, 3.3),
+        value: float = 0.0,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        if not is_number(p) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"RandomErasing p must be a probability in [0, 1], got {p!r}")
+        for name, pair in (("scale", scale), ("ratio", ratio)):
+            if not isinstance(pair, Sequence) or len(pair) != 2 or not all(is_number(v) and v > 0 for v in pair) or pair[0] > pair[1]:
+                raise ValueError(f"RandomErasing {name} must be a pair (low, high) with 0 < low <= high, got {pair!r}")
+        if not is_number(value):
+            raise ValueError(f"RandomErasing value must be a finite number, got {value!r}")
+        self.p = float(p)
+        self.scale = (float(scale[0]), float(scale[1]))
+        self.ratio = (float(ratio[0]), float(ratio[1]))
+        self.value = float(value)
+        self.generator = check_generator(generator)
+
+    def box(self, height: int, width: int) -> tuple[int, int, int, int] | None:
+        """A random (top, left, box height, box width) inside a ``height`` x ``width`` image, or None if no try fits."""
+        g = self.generator
+        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
+        for _ in range(10):
+            area = height * width * random_uniform(*self.scale, g)
+            aspect = math.exp(random_uniform(*log_ratio, g))
+            h, w = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+            if h < height and w < width:
+                return random_int(0, height - h, g), random_int(0, width - w, g), h, w
+        return None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(x, "RandomErasing")
+        if torch.rand((), generator=self.generator).item() >= self.p:
+            return x
+        box = self.box(*x.shape[-2:])
+        return x if box is None else erase(x, box, self.value)
+
+    def __repr__(self) -> str:
+        return f"RandomErasing(p={self.p}, scale={self.scale}, ratio={self.ratio}, value={self.value})"
 
 
 class Resize:
@@ -215,7 +286,7 @@ class Resize:
         self.antialias = antialias
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        _check_images(x, "Resize", floating=not self.mode.startswith("nearest"))
+        check_images(x, "Resize", floating=not self.mode.startswith("nearest"))
         *lead, channels, height, width = x.shape
         align = False if self.mode in ("bilinear", "bicubic") else None
         out = F.interpolate(x.reshape(-1, channels, height, width), size=self.size, mode=self.mode, align_corners=align, antialias=self.antialias)
@@ -234,15 +305,15 @@ class Normalize:
             or not isinstance(std, Sequence)
             or not mean
             or len(mean) != len(std)
-            or not all(_is_number(m) for m in mean)
-            or not all(_is_number(s) and s > 0 for s in std)
+            or not all(is_number(m) for m in mean)
+            or not all(is_number(s) and s > 0 for s in std)
         ):
             raise ValueError(f"Normalize needs a mean and a std per channel (same length, finite, std > 0), got mean={mean!r}, std={std!r}")
         self.mean = tuple(float(m) for m in mean)
         self.std = tuple(float(s) for s in std)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        _check_images(x, "Normalize", floating=True)
+        check_images(x, "Normalize", floating=True)
         if x.shape[-3] != len(self.mean):
             raise ValueError(f"Normalize has statistics for {len(self.mean)} channels but the input has {x.shape[-3]} (shape {tuple(x.shape)})")
         mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device)[:, None, None]
@@ -296,9 +367,9 @@ class NeuromorphicAugment:
     ) -> None:
         if isinstance(max_roll, bool) or not isinstance(max_roll, int) or max_roll < 0:
             raise ValueError(f"NeuromorphicAugment max_roll must be an int >= 0 (pixels), got {max_roll!r}")
-        if not _is_number(max_degrees) or max_degrees < 0:
+        if not is_number(max_degrees) or max_degrees < 0:
             raise ValueError(f"NeuromorphicAugment max_degrees must be a number >= 0, got {max_degrees!r}")
-        if not _is_number(max_shear) or not 0 <= max_shear < 90:
+        if not is_number(max_shear) or not 0 <= max_shear < 90:
             raise ValueError(f"NeuromorphicAugment max_shear must be a number in [0, 90) degrees, got {max_shear!r}")
         if isinstance(operations, str) or not operations or any(op not in NDA_OPERATIONS for op in operations):
             raise ValueError(f"NeuromorphicAugment operations must be a non-empty sequence of {list(NDA_OPERATIONS)}, got {operations!r}")
@@ -312,7 +383,7 @@ class NeuromorphicAugment:
         self.generator = check_generator(generator)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        _check_images(x, "NeuromorphicAugment")
+        check_images(x, "NeuromorphicAugment")
         g = self.generator
         operation = self.operations[random_int(0, len(self.operations) - 1, g)]
         if operation == "roll":

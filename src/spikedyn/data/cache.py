@@ -25,7 +25,7 @@ import numpy as np
 from spikedyn.atomic import write_bytes_atomically
 
 #: Bump when the frame integration or this file format changes: old caches are then never reused.
-FRAME_CODE_VERSION = 1
+FRAME_CODE_VERSION = 2  # 2: events sorted by time before Eq. S1 slices them
 _MAGIC = b"SDFRAME1"
 _HEADER = struct.Struct("<8sIQ")  # magic, crc32 of payload, payload length
 _STALE_TEMP_S = 600

@@ -10,11 +10,10 @@ from sklearn.datasets import load_digits
 
 from spikedyn.data.base import DatasetInfo, FrameDataset
 from spikedyn.data.registry import register_dataset
-from spikedyn.data.splits import check_split, stratified_holdout
+from spikedyn.data.splits import VALIDATION_FRACTION, check_split, stratified_holdout
 
-#: Fraction of each class held out for test, then of the rest for validation.
+#: Fraction of each class held out for test; the rest plays the official training set.
 TEST_FRACTION = 0.20
-VALIDATION_FRACTION = 0.15
 #: load_digits pixels are counts 0..16 (4x4 blocks of a 32x32 bitmap).
 MAX_PIXEL = 16.0
 CLASSES = tuple(str(d) for d in range(10))
@@ -37,14 +36,17 @@ def digit_images() -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def digits_split(split: str, split_seed: int = 0) -> np.ndarray:
-    """Sorted indices into :func:`digit_images` of ``split``: test 20% of each class, val 15% of each class of the rest."""
+def digits_split(split: str, split_seed: int = 0, val_fraction: float = VALIDATION_FRACTION) -> np.ndarray:
+    """Sorted indices into :func:`digit_images` of ``split``: test 20% of each class, val ``val_fraction`` of each class of the rest.
+
+    The rest (80%) plays the official training set: ``val_fraction=0`` trains on all of it (protocol A).
+    """
     check_split(split)
     _, labels = digit_images()
     rest, test = stratified_holdout(labels, TEST_FRACTION, split_seed)
     if split == "test":
         return test
-    train, val = stratified_holdout(labels[rest], VALIDATION_FRACTION, split_seed)
+    train, val = stratified_holdout(labels[rest], val_fraction, split_seed)
     return rest[train] if split == "train" else rest[val]
 
 
@@ -58,10 +60,10 @@ def upscale_images(images: np.ndarray, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(np.asarray(images), factor, axis=-2), factor, axis=-1)
 
 
-def train_statistics(split_seed: int = 0) -> tuple[float, float]:
+def train_statistics(split_seed: int = 0, val_fraction: float = VALIDATION_FRACTION) -> tuple[float, float]:
     """(mean, std) of all train-split pixels in [0, 1]: the normalisation of every split."""
     images, _ = digit_images()
-    train = images[digits_split("train", split_seed)].astype(np.float64)
+    train = images[digits_split("train", split_seed, val_fraction)].astype(np.float64)
     return float(train.mean()), float(train.std())
 
 
@@ -83,12 +85,15 @@ class RandomShift:
 class DigitsDataset(FrameDataset):
     """One split of "digits": frames [T, 1, 8k, 8k], the normalised image repeated over T."""
 
-    def __init__(self, split: str, time_steps: int = 4, upscale: int = 1, augment: bool = False, split_seed: int = 0) -> None:
+    def __init__(
+        self, split: str, time_steps: int = 4, upscale: int = 1, augment: bool = False, split_seed: int = 0,
+        val_fraction: float = VALIDATION_FRACTION,
+    ) -> None:  # fmt: skip
         time_steps = _positive_int("time_steps", time_steps)
         upscale = _positive_int("upscale", upscale)
         images, labels = digit_images()
-        indices = digits_split(split, split_seed)
-        mean, std = train_statistics(split_seed)
+        indices = digits_split(split, split_seed, val_fraction)
+        mean, std = train_statistics(split_seed, val_fraction)
         normalised = (upscale_images(images[indices], upscale) - mean) / std
         self.indices = indices
         self.images = torch.from_numpy(normalised.astype(np.float32)).unsqueeze(1)  # [N, 1, H, W]
@@ -104,10 +109,13 @@ class DigitsDataset(FrameDataset):
 
 
 @register_dataset("digits")
-def digits(split: str, time_steps: int = 4, upscale: int = 1, augment: bool = False, split_seed: int = 0) -> DigitsDataset:
+def digits(
+    split: str, time_steps: int = 4, upscale: int = 1, augment: bool = False, split_seed: int = 0,
+    val_fraction: float = VALIDATION_FRACTION,
+) -> DigitsDataset:  # fmt: skip
     """Real 8x8 handwritten digits that need no download, upscaled by ``upscale`` and repeated over ``time_steps``.
 
     ``augment`` shifts each training sample by up to one digit pixel (``upscale`` frame pixels) each way;
     the val and test splits are never augmented.
     """
-    return DigitsDataset(split, time_steps=time_steps, upscale=upscale, augment=augment, split_seed=split_seed)
+    return DigitsDataset(split, time_steps=time_steps, upscale=upscale, augment=augment, split_seed=split_seed, val_fraction=val_fraction)

@@ -27,7 +27,7 @@ from spikedyn.data.event_sources import NMNIST_SOURCE
 from spikedyn.data.neuromorphic import assemble_event_dataset
 from spikedyn.data.nmnist_format import write_nmnist_file
 from spikedyn.data.registry import DATASETS
-from spikedyn.data.splits import check_split
+from spikedyn.data.splits import VALIDATION_FRACTION, check_split
 
 #: Bump when the simulation changes what it writes: folders of another version are refused.
 EVENT_DIGITS_VERSION = 1
@@ -162,7 +162,9 @@ def event_digits_parameters(root: str | os.PathLike[str]) -> dict[str, object]:
     return _read_marker(complete)["parameters"]
 
 
-def event_digits_files(root: str | os.PathLike[str], split: str, split_seed: int = 0) -> tuple[list[Path], np.ndarray]:
+def event_digits_files(
+    root: str | os.PathLike[str], split: str, split_seed: int = 0, val_fraction: float = VALIDATION_FRACTION
+) -> tuple[list[Path], np.ndarray]:
     """(paths, labels) of the files of ``split`` in the complete ``<root>/EventDigits``, in load_digits order.
 
     "train" and "val" live in Train (val is carved out by ``split_seed``), "test" in Test.
@@ -175,7 +177,7 @@ def event_digits_files(root: str | os.PathLike[str], split: str, split_seed: int
             f"not {split_seed}; use that split_seed, or generate into another root"
         )
     _, labels = digit_images()
-    indices = digits_split(split, split_seed)
+    indices = digits_split(split, split_seed, val_fraction)
     if parameters["limit"] is not None:
         indices = indices[indices < parameters["limit"]]
     folder = Path(root) / EVENT_DIGITS_FOLDER
@@ -188,6 +190,7 @@ def build_event_digits(
     *,
     root: str = "data",
     split_seed: int = 0,
+    val_fraction: float = VALIDATION_FRACTION,
     upscale: int = 3,
     threshold: float = 0.15,
     limit: int | None = None,
@@ -195,7 +198,7 @@ def build_event_digits(
 ) -> EventFrameDataset:
     """One split of event_digits as frames, generating the folder first if needed (about 6 s, once)."""
     folder = ensure_event_digits(root, upscale=upscale, threshold=threshold, split_seed=split_seed, limit=limit)
-    files, labels = event_digits_files(root, split, split_seed)
+    files, labels = event_digits_files(root, split, split_seed, val_fraction)
     width, height = event_digits_parameters(root)["sensor"]
     return assemble_event_dataset(
         split, name="event_digits", classes=tuple(str(d) for d in range(10)), files=files, labels=labels,
@@ -208,6 +211,7 @@ DATASETS.register_variant(
     build_event_digits,
     "scikit-learn's digits (upscaled 3x) seen by a simulated event camera along N-MNIST's saccades, "
     "stored like N-MNIST on a 34x34 sensor: offline neuromorphic data; T=10.",
-    root="data", split_seed=0, upscale=3, threshold=0.15, limit=None, time_steps=10, split_by="number", resize=None,
+    root="data", split_seed=0, val_fraction=VALIDATION_FRACTION, upscale=3, threshold=0.15, limit=None, time_steps=10,
+    split_by="number", resize=None,
     cache=True, cache_root=None, flip=False, crop_padding=0, nda=False,
 )  # fmt: skip

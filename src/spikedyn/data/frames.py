@@ -27,6 +27,17 @@ def _check_events(events: np.ndarray, sensor_size: Sequence[int]) -> tuple[int, 
     return width, height, polarities
 
 
+def in_time_order(events: np.ndarray) -> np.ndarray:
+    """``events`` sorted by timestamp, stably (equal timestamps keep their stored order); returned as is when already sorted.
+
+    Event files are usually, but not always, written in time order, and Eq. S1 slices by position.
+    """
+    t = events["t"]
+    if len(t) < 2 or bool(np.all(t[1:] >= t[:-1])):
+        return events
+    return events[np.argsort(t, kind="stable")]
+
+
 def _slice_by_number(count: int, steps: int) -> np.ndarray:
     """Eq. S1: slice j holds events j*floor(N/T) .. (j+1)*floor(N/T) - 1, the last slice the remainder."""
     per_slice = count // steps
@@ -47,11 +58,12 @@ def _slice_by_time(t: np.ndarray, steps: int) -> np.ndarray:
 def events_to_frames(events: np.ndarray, sensor_size: Sequence[int], T: int, split_by: str = "number") -> np.ndarray:
     """Count events per (slice, polarity, y, x): frames [T, P, H, W] float32.
 
-    ``split_by="number"`` is Eq. S1 of the PLIF paper: N events in their stored order, T slices
-    of floor(N/T) events each, the last taking the remainder (so with N < T all of them). With
-    ``"time"`` the slices are T windows of equal duration. Events are tonic-style structured
-    arrays (fields x, y, t, p; polarity p in [0, P)); ``sensor_size`` is (W, H, P) as tonic
-    gives it. Any sample, even one with no events, gives T frames.
+    ``split_by="number"`` is Eq. S1 of the PLIF paper: N events in time order (sorted stably by
+    timestamp if the sample is not already), T slices of floor(N/T) events each, the last taking
+    the remainder (so with N < T all of them). With ``"time"`` the slices are T windows of equal
+    duration, each event counted in the window of its own timestamp, whatever the stored order.
+    Events are tonic-style structured arrays (fields x, y, t, p; polarity p in [0, P));
+    ``sensor_size`` is (W, H, P) as tonic gives it. Any sample, even one with no events, gives T frames.
     """
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
         raise ValueError(f"T must be a positive int, got {T!r}")
@@ -61,7 +73,11 @@ def events_to_frames(events: np.ndarray, sensor_size: Sequence[int], T: int, spl
     frames_shape = (int(T), polarities, height, width)
     if len(events) == 0:
         return np.zeros(frames_shape, dtype=np.float32)
-    step = _slice_by_number(len(events), int(T)) if split_by == "number" else _slice_by_time(events["t"], int(T))
+    if split_by == "number":
+        events = in_time_order(events)
+        step = _slice_by_number(len(events), int(T))
+    else:
+        step = _slice_by_time(events["t"], int(T))
     flat = ((step * polarities + events["p"].astype(np.int64)) * height + events["y"].astype(np.int64)) * width
     flat += events["x"].astype(np.int64)
     counts = np.bincount(flat, minlength=int(np.prod(frames_shape)))

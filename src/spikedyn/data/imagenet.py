@@ -22,7 +22,7 @@ from PIL import Image
 from spikedyn.data.augment import Normalize, check_generator, random_int, random_uniform
 from spikedyn.data.base import DatasetInfo, FrameDataset
 from spikedyn.data.registry import DATASETS
-from spikedyn.data.splits import check_split, split_indices
+from spikedyn.data.splits import check_split, check_split_seed, split_indices
 
 #: Where the images live under ``root``.
 FOLDER = "ImageNet"
@@ -240,8 +240,9 @@ class ImageFolderDataset(FrameDataset):
         return image.unsqueeze(0).expand(self.info.time_steps, *image.shape)
 
 
-def _check_options(time_steps: int, crop: int, augment: bool, val_fraction: float, split_seed: int) -> None:
-    for option, value in (("time_steps", time_steps), ("crop", crop), ("split_seed", split_seed)):
+def _check_options(time_steps: int, crop: int, augment: bool, val_fraction: float, split_seed: int | None) -> None:
+    check_split_seed(split_seed)
+    for option, value in (("time_steps", time_steps), ("crop", crop)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"{option} must be an int, got {value!r}")
     if time_steps < 1 or crop < 1:
@@ -259,7 +260,7 @@ def build_imagenet(
     crop: int = 224,
     augment: bool = True,
     val_fraction: float = VAL_FRACTION,
-    split_seed: int = 0,
+    split_seed: int | None = 0,
 ) -> ImageFolderDataset:
     """The ``split`` of ImageNet under ``<root>/ImageNet/`` as frames [time_steps, 3, crop, crop].
 
@@ -267,7 +268,9 @@ def build_imagenet(
     horizontal flip; otherwise (val, test, or no augment): shorter side resized to
     crop * 256 / 224, centre crop. ``val_fraction`` defaults to 1% of each class, not the
     library's 15%: about 12,800 images are plenty to pick an epoch, and the train split stays
-    nearly the whole official set that ImageNet results are trained on (0 keeps it all).
+    nearly the whole official set that ImageNet results are trained on (0 keeps it all). "val" is
+    drawn from ``split_seed``, or with ``split_seed=None`` it is the last images of each class in
+    sorted file order (the PLIF authors' ordered split, :func:`~spikedyn.data.splits.stratified_holdout`).
     """
     check_split(split)
     _check_options(time_steps, crop, augment, val_fraction, split_seed)
@@ -291,7 +294,7 @@ def build_imagenet(
     else:
         folder = train_folder
         all_names, all_labels = _cached_listing(folder, classes, root)
-        indices = split_indices(split, all_labels, float(val_fraction), int(split_seed))
+        indices = split_indices(split, all_labels, float(val_fraction), None if split_seed is None else int(split_seed))
         names, labels = all_names[indices], all_labels[indices]
     info = DatasetInfo("imagenet", num_classes=len(classes), frame_shape=(3, int(crop), int(crop)), time_steps=int(time_steps), classes=tuple(classes))
     training = augment and split == "train"

@@ -26,39 +26,59 @@ from spikedyn.data.event_sources import (
     Listing,
 )
 from spikedyn.data.registry import DATASETS
-from spikedyn.data.splits import VALIDATION_FRACTION, first_per_class, split_indices
+from spikedyn.data.spikformer_augment import IMP_NCALTECH101_CONFIG_SPACE, SPIKFORMER_DVS_SPACE, SpikformerDVSAugment
+from spikedyn.data.splits import VALIDATION_FRACTION, check_split_seed, check_test_part, split_by_file_order, split_indices
+
+#: The named ``nda`` choices besides True (NDA: roll, rotation or shear) and False (none).
+#: "imp_ncaltech101": the IMP code's N-Caltech101 op (SpikFormerDVS) as it ran; with resize=48 and
+#: flip=True (and crop_padding=0) it is that code's whole training pipeline.
+#: "imp_ncaltech101_as_configured": the op space its config writes, which that code never applied.
+NDA_CHOICES = {
+    "imp_ncaltech101": lambda: SpikformerDVSAugment(SPIKFORMER_DVS_SPACE),
+    "imp_ncaltech101_as_configured": lambda: SpikformerDVSAugment(IMP_NCALTECH101_CONFIG_SPACE),
+}
 
 
-def _official_part(source: EventSource, folder: Path, train: bool, train_fraction: float) -> Listing:
+def _official_part(source: EventSource, folder: Path, train: bool, train_fraction: float, test_part: str) -> Listing:
     """The files of the official training (train=True) or test part."""
     files, labels = source.list_files(folder, train)
     if source.official_split or not files:
         return files, labels
-    first, rest = first_per_class(labels, train_fraction)
-    chosen = first if train else rest
+    train_part, test = split_by_file_order(labels, train_fraction, test_part)
+    chosen = train_part if train else test
     return [files[i] for i in chosen], labels[chosen]
 
 
-def _listing(source: EventSource, root: str | Path, train: bool, train_fraction: float, download: bool) -> Listing:
+def _listing(source: EventSource, root: str | Path, train: bool, train_fraction: float, test_part: str, download: bool) -> Listing:
     folder = source.folder(root)
-    files, labels = _official_part(source, folder, train, train_fraction)
+    files, labels = _official_part(source, folder, train, train_fraction, test_part)
     if not files and download:
         source.download(root, train)
-        files, labels = _official_part(source, folder, train, train_fraction)
+        files, labels = _official_part(source, folder, train, train_fraction, test_part)
     if not files:
         raise FileNotFoundError(source.missing_message(root))
     return files, labels
 
 
-def event_augmentation(size: tuple[int, int], flip: bool, crop_padding: int, nda: bool) -> Transform | None:
-    """The IMP paper's training augmentation of frames: random crop with padding, flip, NDA; None if all off."""
+def nda_transform(nda: bool | str) -> Transform | None:
+    """The transform an ``nda`` option names: True NDA (:class:`NeuromorphicAugment`), False none, or one of :data:`NDA_CHOICES`."""
+    if isinstance(nda, bool):
+        return NeuromorphicAugment() if nda else None
+    if nda not in NDA_CHOICES:
+        raise ValueError(f"nda={nda!r} is not known; expected True, False or one of {list(NDA_CHOICES)}")
+    return NDA_CHOICES[nda]()
+
+
+def event_augmentation(size: tuple[int, int], flip: bool, crop_padding: int, nda: bool | str) -> Transform | None:
+    """The IMP paper's training augmentation of frames: random crop with padding, flip, then ``nda``; None if all off."""
     steps: list[Transform] = []
     if crop_padding:
         steps.append(RandomCrop(size, padding=crop_padding))
     if flip:
         steps.append(RandomHorizontalFlip())
-    if nda:
-        steps.append(NeuromorphicAugment())
+    last = nda_transform(nda)
+    if last is not None:
+        steps.append(last)
     return Compose(steps) if steps else None
 
 
@@ -85,13 +105,14 @@ def assemble_event_dataset(
     cache_root: str | None,
     flip: bool,
     crop_padding: int,
-    nda: bool,
+    nda: bool | str,
 ) -> EventFrameDataset:
     """The frame dataset of one split's event files: its info, frame cache and (train only) augmentation."""
     width, height, polarities = sensor_size
     shape = (polarities, resize, resize) if resize else (polarities, height, width)
     info = DatasetInfo(name, num_classes=len(classes), frame_shape=shape, time_steps=time_steps, classes=classes)
-    transform = event_augmentation(shape[1:], flip, crop_padding, nda) if split == "train" else None
+    augmentation = event_augmentation(shape[1:], flip, crop_padding, nda)  # built for every split: bad options fail early
+    transform = augmentation if split == "train" else None
     store = None
     if cache:
         parameters = dict(time_steps=time_steps, split_by=split_by, resize=resize, sensor_size=list(sensor_size))
@@ -109,16 +130,24 @@ def build_event_dataset(
     root: str = "data",
     download: bool = False,
     val_fraction: float = VALIDATION_FRACTION,
-    split_seed: int = 0,
+    split_seed: int | None = 0,
     train_fraction: float = 0.9,
+    test_part: str = "last",
     **frame_options: object,
 ) -> EventFrameDataset:
     """One split of ``source`` as frames; "val" is a per-class part of the official training set.
 
-    ``frame_options`` are those of :func:`assemble_event_dataset` (time_steps, split_by, resize,
-    cache, cache_root and the train-only augmentation flip, crop_padding, nda).
+    "val" holds ``val_fraction`` of each class, drawn from ``split_seed``, or with ``split_seed=None``
+    the last files of each class in order (the PLIF authors' split, :func:`stratified_holdout`);
+    ``val_fraction=0`` leaves it empty. Without an official split, the train and test parts are
+    ``train_fraction`` of each class's files and the rest, the test part at the end ``test_part``
+    names (:func:`split_by_file_order`). ``frame_options`` are those of
+    :func:`assemble_event_dataset` (time_steps, split_by, resize, cache, cache_root and the
+    train-only augmentation flip, crop_padding, nda).
     """
-    files, labels = _listing(source, root, split != "test", train_fraction, download)
+    check_split_seed(split_seed)
+    check_test_part(test_part)
+    files, labels = _listing(source, root, split != "test", train_fraction, test_part, download)
     if split != "test":
         chosen = split_indices(split, labels, val_fraction, split_seed)
         files, labels = [files[i] for i in chosen], labels[chosen]
@@ -149,12 +178,15 @@ DATASETS.register_variant(
 DATASETS.register_variant(
     "cifar10dvs",
     partial(build_event_dataset, source=CIFAR10DVS_SOURCE),
-    "CIFAR10-DVS: the first 90% of each class's files (900 of 1000) for training, the last 10% for test (PLIF paper); T=20, 128x128 (resize=48 for the IMP paper).",
-    **COMMON, time_steps=20, resize=None, train_fraction=0.9,
+    "CIFAR10-DVS: the first 90% of each class's files (900 of 1000) for training, the last 10% for test (PLIF paper); "
+    "test_part='first' tests on the first 10% (cifar10_<class>_0 .. _99) as the IMP paper's code does; "
+    "T=20, 128x128 (resize=48 for the IMP paper).",
+    **COMMON, time_steps=20, resize=None, train_fraction=0.9, test_part="last",
 )
 DATASETS.register_variant(
     "ncaltech101",
     partial(build_event_dataset, source=NCALTECH101_SOURCE),
-    "N-Caltech101: a fixed per-class split (the first train_fraction of each class's files for training), frames resized to 48x48 (IMP paper); T=10.",
+    "N-Caltech101: a fixed per-class split (the first train_fraction of each class's files for training), frames resized to 48x48 (IMP paper); "
+    "T=10; nda='imp_ncaltech101' with flip=True is the IMP code's training augmentation.",
     **COMMON, time_steps=10, resize=48, train_fraction=0.9,
 )

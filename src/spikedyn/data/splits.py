@@ -1,6 +1,9 @@
-"""Train/validation/test splits: per-class, reproducible from a seed, never overlapping."""
+"""Train/validation/test splits: per class, reproducible from a seed or from the dataset's order, never overlapping."""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -8,6 +11,8 @@ import numpy as np
 SPLITS = ("train", "val", "test")
 #: The PLIF paper's protocol B: 15% of each class of the training set for validation.
 VALIDATION_FRACTION = 0.15
+#: Which end of each class's file order is the test part, for datasets without an official split.
+TEST_PARTS = ("last", "first")
 
 
 def check_split(split: str) -> str:
@@ -23,13 +28,43 @@ def _check_fraction(fraction: float) -> float:
     return float(fraction)
 
 
-def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(kept, held_out) sorted index arrays: round(fraction * n_c) random samples of each class c held out.
+def check_split_seed(seed: int | None) -> int | None:
+    """``seed`` if it is an int (a random split) or None (the split in dataset order), else a TypeError."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"split_seed must be an int (a random per-class split) or None (the per-class split in dataset order), got {seed!r}")
+    return seed
 
-    The same labels, fraction and seed always give the same split, whatever the machine.
+
+def check_test_part(test_part: str) -> str:
+    """``test_part`` if it is one of :data:`TEST_PARTS`, else a ValueError naming them."""
+    if test_part not in TEST_PARTS:
+        raise ValueError(f"test_part={test_part!r} is not known; expected one of {list(TEST_PARTS)} (which end of each class's files is the test part)")
+    return test_part
+
+
+def _first_of_each_class(labels: np.ndarray, count: Callable[[int], int]) -> tuple[np.ndarray, np.ndarray]:
+    """(first, rest) sorted index arrays: the first count(n_c) members of each class c in the given order, and the others."""
+    first: list[np.ndarray] = []
+    for cls in np.unique(labels):
+        members = np.flatnonzero(labels == cls)
+        first.append(members[: count(len(members))])
+    chosen = np.sort(np.concatenate(first)) if first else np.empty(0, dtype=np.int64)
+    return chosen, np.setdiff1d(np.arange(len(labels)), chosen)
+
+
+def stratified_holdout(labels: np.ndarray, fraction: float, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, held_out) sorted index arrays: a ``fraction`` of each class held out, at random or in order.
+
+    With an int ``seed``, round(fraction * n_c) random samples of each class c are held out; the
+    same labels, fraction and seed always give the same split, whatever the machine. With
+    ``seed=None`` the split follows the dataset's order, as the PLIF authors' ``split_dataset``
+    (codes/train_val.py L22-40) does: the first ceil((1 - fraction) * n_c) samples of each class
+    are kept, the rest held out. ``fraction=0`` keeps everything in both cases.
     """
     labels = np.asarray(labels)
     fraction = _check_fraction(fraction)
+    if check_split_seed(seed) is None:
+        return _first_of_each_class(labels, lambda n: math.ceil(n * (1.0 - fraction)))
     rng = np.random.default_rng(seed)
     held: list[np.ndarray] = []
     for cls in np.unique(labels):
@@ -41,25 +76,29 @@ def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> tuple[
     return kept, held_out
 
 
-def first_per_class(labels: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """(first, rest): the first round(fraction * n_c) samples of each class in the given order, and the others.
+def split_by_file_order(labels: np.ndarray, train_fraction: float, test_part: str = "last") -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) sorted index arrays: of each class in the given order, n_c - round(train_fraction * n_c) at one end test.
 
-    CIFAR10-DVS in the PLIF paper: the first 900 files of each class for training (0.9), the last
-    100 for test. The order is the dataset's file order, so the split needs no seed.
+    ``test_part="last"``: the last files of each class are the test part (CIFAR10-DVS in the PLIF
+    paper: the first 900 of each class train, the last 100 test). ``"first"``: the first files are
+    (the IMP paper's code, amazing-cls ``amzcls/datasets/cifar10dvs_legacy.py`` L54-71: files
+    ``cifar10_<class>_0`` .. ``_99`` test, ``_100`` .. ``_999`` train). No seed is involved.
     """
     labels = np.asarray(labels)
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 < fraction < 1.0:
-        raise ValueError(f"the per-class fraction must be a number in (0, 1), got {fraction!r}")
-    first: list[np.ndarray] = []
-    for cls in np.unique(labels):
-        members = np.flatnonzero(labels == cls)
-        first.append(members[: int(round(fraction * len(members)))])
-    chosen = np.sort(np.concatenate(first)) if first else np.empty(0, dtype=np.int64)
-    return chosen, np.setdiff1d(np.arange(len(labels)), chosen)
+    if isinstance(train_fraction, bool) or not isinstance(train_fraction, (int, float)) or not 0.0 < train_fraction < 1.0:
+        raise ValueError(f"the per-class train fraction must be a number in (0, 1), got {train_fraction!r}")
+    if check_test_part(test_part) == "last":
+        return _first_of_each_class(labels, lambda n: int(round(train_fraction * n)))
+    test, train = _first_of_each_class(labels, lambda n: n - int(round(train_fraction * n)))
+    return train, test
 
 
-def split_indices(split: str, train_labels: np.ndarray, val_fraction: float = VALIDATION_FRACTION, seed: int = 0) -> np.ndarray:
-    """Indices into the official training set for split "train" (what remains) or "val" (the held-out part)."""
+def split_indices(split: str, train_labels: np.ndarray, val_fraction: float = VALIDATION_FRACTION, seed: int | None = 0) -> np.ndarray:
+    """Indices into the official training set for split "train" (what remains) or "val" (the held-out part).
+
+    ``seed=None`` splits in dataset order (see :func:`stratified_holdout`); ``val_fraction=0``
+    gives "train" everything and "val" nothing (protocol A).
+    """
     if split not in ("train", "val"):
         raise ValueError(f"split_indices serves 'train' and 'val' (parts of the training set), got {split!r}")
     kept, held_out = stratified_holdout(train_labels, val_fraction, seed)

@@ -16,25 +16,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from spikedyn.data.augment import (
-    Compose,
-    Normalize,
-    RandomAffine,
-    RandomCrop,
-    RandomHorizontalFlip,
-)
+from spikedyn.data.augment import Normalize
 from spikedyn.data.base import DatasetInfo, FrameDataset, Transform
 from spikedyn.data.registry import DATASETS
-from spikedyn.data.splits import VALIDATION_FRACTION, check_split, split_indices
+from spikedyn.data.splits import VALIDATION_FRACTION, check_split, check_split_seed, split_indices
+from spikedyn.data.static_augment import check_augment, static_augmentation
 from spikedyn.data.static_files import (
     CIFAR10_CLASSES,
-    CIFAR10_CROP_PADDING,
     CORRUPT,
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_MD5,
     FASHION_MNIST_MIRRORS,
-    MNIST_AFFINE_DEGREES,
-    MNIST_AFFINE_TRANSLATE,
     MNIST_CLASSES,
     MNIST_MD5,
     MNIST_MIRRORS,
@@ -51,7 +43,7 @@ from spikedyn.data.static_files import (
 
 @dataclass(frozen=True)
 class _Source:
-    """What differs between the three datasets: names, files, readers, augmentation."""
+    """What differs between the three datasets: names, files, readers."""
 
     name: str
     folder: str  # under root
@@ -59,7 +51,6 @@ class _Source:
     frame_shape: tuple[int, int, int]
     paths: Callable[[Path, str, bool], list[Path]]  # (folder, "train" | "test", download) -> the files of that part
     read: Callable[[list[Path]], tuple[np.ndarray, np.ndarray]]  # files -> (uint8 [N, C, H, W], int64 [N])
-    augmentation: Callable[[], Transform | None]
 
 
 def _read_idx_part(source_name: str, frame_shape: tuple[int, int, int]) -> Callable[[list[Path]], tuple[np.ndarray, np.ndarray]]:
@@ -89,7 +80,6 @@ _MNIST = _Source(
     (1, 28, 28),
     lambda folder, part, download: idx_paths(folder, part, download, "MNIST", MNIST_MIRRORS, MNIST_MD5),
     _read_idx_part("MNIST", (1, 28, 28)),
-    lambda: RandomAffine(MNIST_AFFINE_DEGREES, translate=MNIST_AFFINE_TRANSLATE),
 )
 _FASHION_MNIST = _Source(
     "fashion_mnist",
@@ -98,7 +88,6 @@ _FASHION_MNIST = _Source(
     (1, 28, 28),
     lambda folder, part, download: idx_paths(folder, part, download, "Fashion-MNIST", FASHION_MNIST_MIRRORS, FASHION_MNIST_MD5),
     _read_idx_part("Fashion-MNIST", (1, 28, 28)),
-    lambda: None,
 )
 _CIFAR10 = _Source(
     "cifar10",
@@ -107,7 +96,6 @@ _CIFAR10 = _Source(
     (3, 32, 32),
     cifar_paths,
     _read_cifar_part,
-    lambda: Compose([RandomCrop(32, padding=CIFAR10_CROP_PADDING), RandomHorizontalFlip()]),
 )
 
 
@@ -197,12 +185,12 @@ class StaticImageDataset(FrameDataset):
         return image.unsqueeze(0).expand(self.info.time_steps, *image.shape)
 
 
-# (dataset, train files as (path, size, mtime), val_fraction, seed) -> the train split's (mean, std)
+# (dataset, train files as (path, size, mtime), val_fraction, seed or None) -> the train split's (mean, std)
 _STATISTICS: dict[tuple[object, ...], tuple[tuple[float, ...], tuple[float, ...]]] = {}
 
 
 def _train_statistics(
-    source: _Source, train_paths: list[Path], val_fraction: float, seed: int, train_images: np.ndarray | None
+    source: _Source, train_paths: list[Path], val_fraction: float, seed: int | None, train_images: np.ndarray | None
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """The (mean, std) of the train split, computed once per dataset files and split."""
     stamp = tuple((str(path.resolve()), path.stat().st_size, path.stat().st_mtime_ns) for path in train_paths)
@@ -221,18 +209,25 @@ def _build(
     root: str | os.PathLike[str],
     time_steps: int,
     download: bool,
-    augment: bool,
+    augment: bool | str,
     val_fraction: float,
-    split_seed: int,
+    split_seed: int | None,
 ) -> StaticImageDataset:
+    """One split of ``source``: "train" augmented per ``augment`` (:mod:`spikedyn.data.static_augment`), "val" and "test" never.
+
+    "val" holds ``val_fraction`` of each class of the official training set, drawn from
+    ``split_seed``, or with ``split_seed=None`` the last ones of each class in file order (the
+    PLIF authors' split, :func:`~spikedyn.data.splits.stratified_holdout`); 0 leaves it empty.
+    """
     check_split(split)
     if isinstance(time_steps, bool) or not isinstance(time_steps, (int, np.integer)):
         raise TypeError(f"time_steps must be a positive int, got {time_steps!r}")
     if time_steps < 1:
         raise ValueError(f"time_steps must be a positive int, got {time_steps!r}")
-    for option, value in (("download", download), ("augment", augment)):
-        if not isinstance(value, bool):
-            raise TypeError(f"{option} must be True or False, got {value!r}")
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be True or False, got {download!r}")
+    check_augment(augment)
+    check_split_seed(split_seed)
     folder = Path(root) / source.folder
     train_paths = source.paths(folder, "train", download)  # the test split needs them too: its normalisation
     if split == "test":
@@ -244,27 +239,29 @@ def _build(
         images, labels = all_images[indices], all_labels[indices]
     mean, std = _train_statistics(source, train_paths, val_fraction, split_seed, images if split == "train" else None)
     info = DatasetInfo(source.name, num_classes=len(source.classes), frame_shape=source.frame_shape, time_steps=int(time_steps), classes=source.classes)
-    augmentation = source.augmentation() if augment and split == "train" else None
+    augmentation = static_augmentation(source.name, augment) if split == "train" else None
     return StaticImageDataset(info, images, labels, mean, std, augmentation=augmentation, indices=indices)
 
 
-COMMON = dict(root="data", time_steps=8, download=False, augment=True, val_fraction=VALIDATION_FRACTION, split_seed=0)
+COMMON = dict(root="data", time_steps=8, download=False, augment="code", val_fraction=VALIDATION_FRACTION, split_seed=0)
 
 DATASETS.register_variant(
     "mnist",
     partial(_build, _MNIST),
-    "MNIST handwritten digits (1x28x28), from ``<root>/MNIST/raw/``; train augmented by a small random affine.",
+    "MNIST handwritten digits (1x28x28), from ``<root>/MNIST/raw/``; train augmented as in the PLIF code (random affine: "
+    "30 degrees, shift 0.15, scale 0.85-1.11), or augment='text' (crop and flip, the paper's text), or 'none'.",
     **COMMON,
 )
 DATASETS.register_variant(
     "fashion_mnist",
     partial(_build, _FASHION_MNIST),
-    "Fashion-MNIST clothing images (1x28x28), from ``<root>/FashionMNIST/raw/``; not augmented (as in the PLIF paper).",
+    "Fashion-MNIST clothing images (1x28x28), from ``<root>/FashionMNIST/raw/``; never augmented (the PLIF code and text).",
     **COMMON,
 )
 DATASETS.register_variant(
     "cifar10",
     partial(_build, _CIFAR10),
-    "CIFAR-10 (3x32x32), from ``<root>/CIFAR10/``; train augmented by a padded random crop and a horizontal flip.",
+    "CIFAR-10 (3x32x32), from ``<root>/CIFAR10/``; train augmented by a random crop with padding 4 and a horizontal flip "
+    "(the PLIF code and text), or augment='none'.",
     **COMMON,
 )

@@ -55,13 +55,6 @@ IDX_LABELS_MAGIC = 0x0801
 #: The pickled batches of each official part of CIFAR-10, inside ``cifar-10-batches-py/``.
 CIFAR10_BATCHES = {"train": tuple(f"data_batch_{i}" for i in range(1, 6)), "test": ("test_batch",)}
 
-#: Augmentation of the train split (the PLIF paper's): CIFAR-10 random crop 32 with zero padding 4 and a
-#: horizontal flip; MNIST a small random affine (rotation up to 10 degrees, shift up to 10% of the
-#: size); Fashion-MNIST none.
-CIFAR10_CROP_PADDING = 4
-MNIST_AFFINE_DEGREES = 10.0
-MNIST_AFFINE_TRANSLATE = (0.1, 0.1)
-
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
