@@ -4,8 +4,8 @@ Same layers in the same order as spikedyn's builders (src/spikedyn/models/plifne
 sew_resnet.py), multi-step mode. :func:`build_sj_network` checks this at build time: the
 parameter lists must match shape for shape, and it copies spikedyn's initial weights over, so
 both networks start from the same function. Neurons: the PLIF paper's ParametricLIFNode
-(tau_0 = 2, ATan, hard reset to 0, detached reset) and the IMP paper's LIF (tau = 4/3,
-decay_input=False, PiecewiseQuadratic(1) = spikedyn's Triangle(1)). Which SJ implementation runs
+(tau_0 = 2, ATan, hard reset to 0, detached reset) for the PLIF nets, and for the SEW-ResNet the
+IMP paper's ImageNet IFNode (ATan, hard reset to 0, reset not detached). Which SJ implementation runs
 them is chosen by environment variables before SJ is imported (benchmarks/gpu_sj.py).
 """
 
@@ -26,13 +26,12 @@ def plif_paper_neuron() -> nn.Module:
     return neuron.ParametricLIFNode(init_tau=2.0, detach_reset=True, v_reset=0.0, surrogate_function=surrogate.ATan(), step_mode="m")
 
 
-def imp_paper_neuron() -> nn.Module:
-    """SJ's LIFNode as spikedyn's imp_paper_neuron."""
+def imp_imagenet_neuron() -> nn.Module:
+    """SJ's IFNode as spikedyn's imp_imagenet_neuron (the IMP paper's ImageNet scripts build exactly this)."""
     from spikingjelly.activation_based import neuron, surrogate
 
-    return neuron.LIFNode(
-        tau=4.0 / 3.0, decay_input=False, v_reset=0.0, detach_reset=True,
-        surrogate_function=surrogate.PiecewiseQuadratic(alpha=1.0), step_mode="m",
+    return neuron.IFNode(
+        v_reset=0.0, detach_reset=False, surrogate_function=surrogate.ATan(), step_mode="m",
     )  # fmt: skip
 
 
@@ -59,19 +58,19 @@ def sj_plifnet(stages: Sequence[Sequence[int]], fc_features: int, in_channels: i
 
 
 class SJSEWBlock(nn.Module):
-    """A basic SEW block (ADD): conv3x3-BN-LIF, conv3x3-BN-LIF, plus the (downsampled) input spikes."""
+    """A basic SEW block (ADD): conv3x3-BN-IF, conv3x3-BN-IF, plus the (downsampled) input spikes."""
 
     def __init__(self, in_channels: int, planes: int, stride: int) -> None:
         super().__init__()
         from spikingjelly.activation_based import layer
 
         self.body = nn.Sequential(
-            layer.Conv2d(in_channels, planes, 3, stride, 1, bias=False), layer.BatchNorm2d(planes), imp_paper_neuron(),
-            layer.Conv2d(planes, planes, 3, 1, 1, bias=False), layer.BatchNorm2d(planes), imp_paper_neuron(),
+            layer.Conv2d(in_channels, planes, 3, stride, 1, bias=False), layer.BatchNorm2d(planes), imp_imagenet_neuron(),
+            layer.Conv2d(planes, planes, 3, 1, 1, bias=False), layer.BatchNorm2d(planes), imp_imagenet_neuron(),
         )  # fmt: skip
         self.downsample = None
         if stride != 1 or in_channels != planes:
-            self.downsample = nn.Sequential(layer.Conv2d(in_channels, planes, 1, stride, 0, bias=False), layer.BatchNorm2d(planes), imp_paper_neuron())
+            self.downsample = nn.Sequential(layer.Conv2d(in_channels, planes, 1, stride, 0, bias=False), layer.BatchNorm2d(planes), imp_imagenet_neuron())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Output spikes + input spikes (SEW's ADD connection)."""
@@ -80,7 +79,7 @@ class SJSEWBlock(nn.Module):
 
 
 def sj_sew_resnet18(in_channels: int = 3, input_size: int = 224, num_classes: int = 1000) -> nn.Module:
-    """Stem conv7x7/2-BN-LIF-maxpool3/2, basic SEW blocks [2, 2, 2, 2], global average pool, linear."""
+    """Stem conv7x7/2-BN-IF-maxpool3/2, basic SEW blocks [2, 2, 2, 2], global average pool, linear."""
     from spikingjelly.activation_based import functional, layer
 
     del input_size  # the global pool makes the layers independent of it
@@ -91,7 +90,7 @@ def sj_sew_resnet18(in_channels: int = 3, input_size: int = 224, num_classes: in
             blocks.append(SJSEWBlock(channels, planes, 2 if index > 0 and position == 0 else 1))
             channels = planes
     net = nn.Sequential(
-        layer.Conv2d(in_channels, 64, 7, 2, 3, bias=False), layer.BatchNorm2d(64), imp_paper_neuron(), layer.MaxPool2d(3, 2, 1),
+        layer.Conv2d(in_channels, 64, 7, 2, 3, bias=False), layer.BatchNorm2d(64), imp_imagenet_neuron(), layer.MaxPool2d(3, 2, 1),
         *blocks, layer.AdaptiveAvgPool2d(1), layer.Flatten(), layer.Linear(channels, num_classes),
     )  # fmt: skip
     functional.set_step_mode(net, "m")

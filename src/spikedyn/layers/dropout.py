@@ -11,9 +11,10 @@ from spikedyn.layers.temporal import check_sequence
 class TemporalDropout(nn.Module):
     """Zero a feature of a sample at every step or at none, scaling the rest by 1/(1-p).
 
-    The PLIF paper's dropout: a mask drawn per step would let a dropped neuron talk at
-    other steps, which is a different (weaker) regulariser. ``shared_over_time=False``
-    gives that per-step variant for comparison.
+    The PLIF code's dropout (SpikingJelly's, one mask until the network is reset).
+    ``shared_over_time=False`` draws a new mask at every step, as ``nn.Dropout`` on the
+    folded [T*B, ...] does in the IMP code's VGG-11; a feature dropped at one step then
+    still passes at others.
     """
 
     def __init__(self, p: float = 0.5, shared_over_time: bool = True) -> None:

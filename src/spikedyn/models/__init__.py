@@ -2,7 +2,7 @@
 
 from spikedyn.models import plifnet, sew_resnet, vgg  # noqa: F401  (registers the builders)
 from spikedyn.models.network import NeuronFactory, SpikingNetwork
-from spikedyn.models.neurons import imp_paper_neuron, plif_paper_neuron
+from spikedyn.models.neurons import imp_imagenet_neuron, imp_paper_neuron, plif_paper_neuron
 from spikedyn.models.registry import (
     build_model,
     list_models,
@@ -15,6 +15,7 @@ __all__ = [
     "NeuronFactory",
     "SpikingNetwork",
     "build_model",
+    "imp_imagenet_neuron",
     "imp_paper_neuron",
     "list_models",
     "model_options",

@@ -22,7 +22,9 @@ from spikedyn.models.registry import register_variant
 
 class PLIFNet(SpikingNetwork):
     """Conv stages of c{ch}k3s1 (no bias) - BN - neuron, each stage ending in a k2s2 pooling,
-    then DP - FC{fc_features} (no bias) - neuron - DP - FC{voting * classes} - neuron - voting.
+    then DP - FC{fc_features} (no bias) - neuron - DP - FC{voting * classes} - neuron - voting;
+    ``dropout_before_fc2=False`` leaves out the second DP. Every layer keeps PyTorch's default
+    initialisation, as in the PLIF authors' ``codes/models.py``.
 
     Output: class scores per step [T, B, num_classes], each the firing rate of a group of
     ``voting`` neurons. ``static_encoder=True`` runs the first conv and BN once per image
@@ -42,6 +44,7 @@ class PLIFNet(SpikingNetwork):
         pooling: str = "max",
         dropout: float = 0.5,
         voting: int = 10,
+        dropout_before_fc2: bool = True,
         static_encoder: bool = False,
         time_steps: int | None = None,
     ) -> None:
@@ -67,7 +70,8 @@ class PLIFNet(SpikingNetwork):
             TemporalDropout(dropout),
             TimeDistributed(nn.Linear(channels * size * size, fc_features, bias=False)),
             self.spiking_layer((fc_features,)),
-            TemporalDropout(dropout),
+            # Identity keeps the state-dict keys, so one checkpoint loads into either layout.
+            TemporalDropout(dropout) if dropout_before_fc2 else nn.Identity(),
             TimeDistributed(nn.Linear(fc_features, output_neurons, bias=False)),
             self.spiking_layer((output_neurons,)),
             VotingLayer(voting),
@@ -80,7 +84,7 @@ class PLIFNet(SpikingNetwork):
         return self.classifier(self.features(x))
 
 
-COMMON = dict(neuron=plif_paper_neuron, num_classes=10, pooling="max", dropout=0.5, voting=10)
+COMMON = dict(neuron=plif_paper_neuron, num_classes=10, pooling="max", dropout=0.5, voting=10, dropout_before_fc2=True)
 STATIC = dict(static_encoder=False, time_steps=None)
 
 register_variant(
@@ -98,8 +102,15 @@ register_variant(
 register_variant(
     "plifnet_cifar10",
     partial(PLIFNet, "plifnet_cifar10", stages=[[256] * 3] * 2),
-    "CIFAR-10 (3x32x32): {{c256k3s1-BN-neuron}*3-MPk2s2}*2-DP-FC2048-neuron-DP-FC100-neuron-APk10s10.",
-    **COMMON, **STATIC, in_channels=3, input_size=32, fc_features=2048,
+    """CIFAR-10 (3x32x32): {{c256k3s1-BN-neuron}*3-MPk2s2}*2-DP-FC2048-neuron-FC100-neuron-APk10s10.
+
+    Table S1 prints DP-FC2048-PLIF-DP-FC100, but the authors' released code
+    (fangwei123456/Parametric-Leaky-Integrate-and-Fire-Spiking-Neuron, ``codes/models.py``,
+    ``Cifar10Net``, L163-172; its ``logs/`` hold the CIFAR-10 runs) has no dropout before the
+    second FC; so that is the default and ``dropout_before_fc2=True`` builds Table S1 as printed.
+    Their other networks (L107-117, ``create_2fc`` L50-59) have both dropouts, as printed.
+    """,
+    **{**COMMON, "dropout_before_fc2": False}, **STATIC, in_channels=3, input_size=32, fc_features=2048,
 )
 register_variant(
     "plifnet_cifar10dvs",

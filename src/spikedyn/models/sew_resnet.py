@@ -10,9 +10,10 @@ from torch import nn
 
 from spikedyn.layers import SpikeMaxPool2d, TimeDistributed
 from spikedyn.models.network import NeuronFactory, SpikingNetwork
-from spikedyn.models.neurons import imp_paper_neuron
+from spikedyn.models.neurons import imp_imagenet_neuron
 from spikedyn.models.registry import register_variant
 from spikedyn.models.shapes import conv_output_size
+from spikedyn.models.weight_init import kaiming_fan_out_convs
 from spikedyn.neurons.parameters import check_choice
 
 #: How a block's output spikes A meet its input spikes S (SEW paper, Table 1).
@@ -95,9 +96,7 @@ class SEWResNet(SpikingNetwork):
         self._init_weights(zero_init_residual)
 
     def _init_weights(self, zero_init_residual: bool) -> None:
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+        kaiming_fan_out_convs(self)
         if zero_init_residual:
             for block in self.modules():
                 if isinstance(block, SEWBlock):
@@ -109,7 +108,7 @@ class SEWResNet(SpikingNetwork):
         return self.classifier(self.features(x))
 
 
-COMMON = dict(neuron=imp_paper_neuron, in_channels=3, input_size=224, num_classes=1000, connect="add", zero_init_residual=False)
+COMMON = dict(neuron=imp_imagenet_neuron, in_channels=3, input_size=224, num_classes=1000, connect="add", zero_init_residual=False)
 
 for _name, _block_kind, _layers in (
     ("sew_resnet18", "basic", (2, 2, 2, 2)),
