@@ -49,8 +49,8 @@ def mse_to(phi: float) -> float:
     return sum((v - phi) ** 2 for v in values) / len(values)
 
 
-def test_the_registry_holds_the_five_losses():
-    assert sorted(LOSSES) == ["lts", "mse_rate", "sdt", "tet", "tet_s"]
+def test_the_registry_holds_the_six_losses():
+    assert sorted(LOSSES) == ["lts", "mse_per_step", "mse_rate", "sdt", "tet", "tet_s"]
 
 
 def test_mse_rate_is_the_mse_of_the_mean_against_the_one_hot_label():
@@ -61,20 +61,37 @@ def test_mse_rate_is_the_mse_of_the_mean_against_the_one_hot_label():
     assert loss.item() == pytest.approx(expected, rel=1e-12)
 
 
+def test_mse_per_step_is_the_mean_over_steps_of_each_steps_mse_and_exceeds_mse_rate_by_the_variance_over_time():
+    onehot = [[0, 1, 0], [0, 0, 1]]
+    per_step = [sum((Y[t][b][c] - onehot[b][c]) ** 2 for b in range(2) for c in range(3)) / 6 for t in range(2)]
+    loss = get_loss("mse_per_step")(y_tensor(), labels_tensor())
+    assert loss.item() == pytest.approx(sum(per_step) / 2, rel=1e-12)
+    variance = sum((Y[t][b][c] - MEAN[b][c]) ** 2 for t in range(2) for b in range(2) for c in range(3)) / 12
+    assert loss.item() == pytest.approx(get_loss("mse_rate")(y_tensor(), labels_tensor()).item() + variance, rel=1e-12)
+
+
 def test_sdt_is_the_cross_entropy_of_the_mean_output():
     expected = (cross_entropy(MEAN[0], 1) + cross_entropy(MEAN[1], 2)) / 2
     assert get_loss("sdt")(y_tensor(), labels_tensor()).item() == pytest.approx(expected, rel=1e-12)
 
 
-def test_tet_is_the_mean_over_steps_of_the_per_step_cross_entropy():
-    assert get_loss("tet")(y_tensor(), labels_tensor()).item() == pytest.approx(tet_by_hand(), rel=1e-12)
+def test_tet_is_the_mean_over_steps_of_the_per_step_cross_entropy_without_its_regulariser():
+    assert get_loss("tet", mse_weight=0.0)(y_tensor(), labels_tensor()).item() == pytest.approx(tet_by_hand(), rel=1e-12)
+
+
+def test_tet_has_its_released_code_defaults():
+    """lambda 1e-3 and phi 1.0 (temporal_efficient_training, main_training_parallel.py)."""
+    loss = get_loss("tet")
+    assert dict(loss.options) == {"mse_weight": 1e-3, "phi": 1.0}
+    expected = (1 - 1e-3) * tet_by_hand() + 1e-3 * mse_to(1.0)
+    assert loss(y_tensor(), labels_tensor()).item() == pytest.approx(expected, rel=1e-12)
 
 
 def test_tet_matches_a_loop_over_steps_when_t_and_b_differ():
     torch.manual_seed(0)
     y, labels = torch.randn(3, 4, 5), torch.tensor([4, 0, 2, 2])
     per_step = torch.stack([F.cross_entropy(y[t], labels) for t in range(3)]).mean()
-    torch.testing.assert_close(get_loss("tet")(y, labels), per_step)
+    torch.testing.assert_close(get_loss("tet", mse_weight=0.0)(y, labels), per_step)
 
 
 @pytest.mark.parametrize("eps", [0.01, 0.2])
@@ -90,13 +107,15 @@ def test_tet_s_smooths_by_0_01_unless_told():
     assert loss(y_tensor(), labels_tensor()).item() == pytest.approx(tet_by_hand(0.01), rel=1e-12)
 
 
-@pytest.mark.parametrize("name, eps", [("tet", 0.0), ("tet_s", 0.05)])
-def test_the_tet_mse_regulariser_mixes_with_weight_lambda(name, eps):
+def test_the_tet_mse_regulariser_mixes_with_weight_lambda():
     lam, phi = 0.3, 0.5
-    options = {"label_smoothing": eps} if name == "tet_s" else {}
-    loss = get_loss(name, mse_weight=lam, phi=phi, **options)(y_tensor(), labels_tensor())
-    expected = (1 - lam) * tet_by_hand(eps) + lam * mse_to(phi)
-    assert loss.item() == pytest.approx(expected, rel=1e-12)
+    loss = get_loss("tet", mse_weight=lam, phi=phi)(y_tensor(), labels_tensor())
+    assert loss.item() == pytest.approx((1 - lam) * tet_by_hand() + lam * mse_to(phi), rel=1e-12)
+
+
+def test_tet_s_has_no_regulariser_term():
+    with pytest.raises(TypeError, match=r"mse_weight.*label_smoothing"):
+        get_loss("tet_s", mse_weight=0.1)
 
 
 def test_the_regulariser_target_defaults_to_one():
@@ -121,7 +140,8 @@ def test_lts_ignores_every_step_but_the_last():
 
 
 @pytest.mark.parametrize(
-    "name, expected", [("mse_rate", [1, 1]), ("sdt", [1, 1]), ("tet", [1, 1]), ("tet_s", [1, 1]), ("lts", [0, 1])]
+    "name, expected",
+    [("mse_rate", [1, 1]), ("mse_per_step", [1, 1]), ("sdt", [1, 1]), ("tet", [1, 1]), ("tet_s", [1, 1]), ("lts", [0, 1])],
 )
 def test_each_loss_predicts_by_its_rule(name, expected):
     prediction = get_loss(name).predict(y_tensor())
@@ -142,11 +162,11 @@ def test_gradients_reach_the_output(name):
 
 def test_labels_of_any_integer_dtype_work():
     y = y_tensor()
-    assert get_loss("tet")(y, labels_tensor().to(torch.int32)).item() == pytest.approx(tet_by_hand(), rel=1e-12)
+    assert get_loss("sdt")(y, labels_tensor().to(torch.int32)).item() == get_loss("sdt")(y, labels_tensor()).item()
 
 
 def test_an_unknown_loss_lists_the_known_ones():
-    with pytest.raises(ValueError, match=r"'ce'.*\['lts', 'mse_rate', 'sdt', 'tet', 'tet_s'\]"):
+    with pytest.raises(ValueError, match=r"'ce'.*\['lts', 'mse_per_step', 'mse_rate', 'sdt', 'tet', 'tet_s'\]"):
         get_loss("ce")
 
 

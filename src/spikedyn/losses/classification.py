@@ -42,26 +42,40 @@ def _check_labels(labels: object, y: torch.Tensor) -> torch.Tensor:
 
 
 def _mse_rate(y: torch.Tensor, labels: torch.Tensor, _: Options) -> torch.Tensor:
+    # The PLIF authors' code (codes/train.py L323-325): one MSE of the firing rate averaged over T.
     return F.mse_loss(y.mean(0), F.one_hot(labels, y.shape[2]).to(y.dtype))
+
+
+def _mse_per_step(y: torch.Tensor, labels: torch.Tensor, _: Options) -> torch.Tensor:
+    # The PLIF paper's Sec. 3.7: L = 1/T sum_t 1/C sum_i (o_t,i - y_i)^2, the mean of per-step MSEs. It
+    # exceeds mse_rate by the mean over classes of each output's variance over time.
+    return F.mse_loss(y, F.one_hot(labels, y.shape[2]).to(y.dtype).expand_as(y))
 
 
 def _sdt(y: torch.Tensor, labels: torch.Tensor, _: Options) -> torch.Tensor:
     return F.cross_entropy(y.mean(0), labels)
 
 
-def _tet(y: torch.Tensor, labels: torch.Tensor, options: Options) -> torch.Tensor:
+def _mean_step_cross_entropy(y: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
     steps, batch, classes = y.shape
     # Every step has B samples, so the mean over all T*B equals the mean of per-step means.
-    loss = F.cross_entropy(
-        y.reshape(steps * batch, classes),
-        labels.repeat(steps),
-        label_smoothing=options.get("label_smoothing", 0.0),
-    )
+    return F.cross_entropy(y.reshape(steps * batch, classes), labels.repeat(steps), label_smoothing=label_smoothing)
+
+
+def _tet(y: torch.Tensor, labels: torch.Tensor, options: Options) -> torch.Tensor:
+    # The TET paper's released code (brain-intelligence-lab/temporal_efficient_training, functions.py
+    # L39-51): (1 - lamb) * mean_t CE(y[t]) + lamb * MSE(y, means), the MSE over all of T x B x C.
+    loss = _mean_step_cross_entropy(y, labels)
     weight = options["mse_weight"]
     if weight == 0.0:
         return loss
     regulariser = F.mse_loss(y, torch.full_like(y, options["phi"]))
     return (1.0 - weight) * loss + weight * regulariser
+
+
+def _tet_s(y: torch.Tensor, labels: torch.Tensor, options: Options) -> torch.Tensor:
+    # The IMP paper's TET-S: TET without the MSE term, on labels smoothed to (1 - eps) onehot + eps / C.
+    return _mean_step_cross_entropy(y, labels, options["label_smoothing"])
 
 
 def _lts(y: torch.Tensor, labels: torch.Tensor, _: Options) -> torch.Tensor:
@@ -99,16 +113,20 @@ class LossRule:
     description: str = ""
 
 
-_TET_DEFAULTS = {"mse_weight": 0.0, "phi": 1.0}
+#: The TET paper's released defaults (main_training_parallel.py L60-74: --lamb 1e-3, --means 1.0;
+#: its main_training_distribute.py uses --lamb 1e-4). The IMP paper's own TET baselines have no MSE
+#: term (its code's TETClsHead): their configs set mse_weight 0 explicitly.
+TET_DEFAULTS = {"mse_weight": 1e-3, "phi": 1.0}
+#: Every released IMP config smooths with 0.01 (mmpretrain LabelSmoothLoss, label_smooth_val=0.01).
+TET_S_DEFAULTS = {"label_smoothing": 0.01}
 
 LOSSES: Mapping[str, LossRule] = MappingProxyType(
     {
-        "mse_rate": LossRule(_mse_rate, _predict_mean, {}, "MSE between the mean output and the one-hot label"),
+        "mse_rate": LossRule(_mse_rate, _predict_mean, {}, "MSE between the mean output and the one-hot label (PLIF code)"),
+        "mse_per_step": LossRule(_mse_per_step, _predict_mean, {}, "mean over t of the MSE of y[t] and the one-hot label (PLIF Sec. 3.7)"),
         "sdt": LossRule(_sdt, _predict_mean, {}, "cross-entropy of the mean output"),
-        "tet": LossRule(_tet, _predict_mean, _TET_DEFAULTS, "mean over t of the cross-entropy of y[t]"),
-        "tet_s": LossRule(
-            _tet, _predict_mean, {"label_smoothing": 0.01, **_TET_DEFAULTS}, "TET with label smoothing"
-        ),
+        "tet": LossRule(_tet, _predict_mean, TET_DEFAULTS, "(1 - lambda) mean_t CE(y[t]) + lambda MSE(y, phi) (TET)"),
+        "tet_s": LossRule(_tet_s, _predict_mean, TET_S_DEFAULTS, "mean_t CE(y[t]) on smoothed labels, no MSE term (IMP's TET-S)"),
         "lts": LossRule(_lts, _predict_last, {}, "cross-entropy of the last step y[T-1]"),
     }
 )
