@@ -64,8 +64,10 @@ def test_the_report_is_self_contained_with_summary_and_embedded_figures(small_ru
     text = path.read_text(encoding="utf-8")
     summary = small_run.summary()
     assert "report_probe" in text and "completed" in text
-    for protocol in ("protocol_A", "protocol_B"):
-        assert f"{100 * summary[protocol]['test_acc']:.2f}%" in text
+    assert "protocol B (85/15 split; test accuracy at the best val" in text  # the run's own protocol, by name
+    for result in ("protocol_B", "max_test"):
+        assert f"{100 * summary[result]['test_acc']:.2f}%" in text
+    assert "for information; not protocol A" in text
     assert "features.1" in text and "plifnet_mnist" in text and "train_loss" in text
     sources = re.findall(r'<img[^>]*\ssrc="([^"]*)"', text)
     assert len(sources) == 2 and all(s.startswith("data:image/png;base64,") for s in sources)

@@ -20,10 +20,12 @@ def make_run(folder, overrides, summary=None):
     return folder
 
 
-def result(a, a_epoch, val, b, b_epoch, epochs):
+def result(max_test, max_epoch, val, b, b_epoch, epochs):
+    """The summary of a protocol B run: its result, and its maximum test accuracy for information."""
     return {
-        "protocol_A": {"test_acc": a, "epoch": a_epoch},
+        "protocol": "B",
         "protocol_B": {"val_acc": val, "test_acc": b, "epoch": b_epoch},
+        "max_test": {"test_acc": max_test, "epoch": max_epoch},
         "epochs_completed": epochs,
     }
 
@@ -42,11 +44,11 @@ def test_runs_equal_but_for_seed_and_description_are_one_row_with_mean_and_sampl
     rows = collect_rows(expand_runs([runs]))
     assert [(r["name"], r["n"], r["seeds"]) for r in rows] == [("lif", 1, [1]), ("plif", 2, [1, 2])]
     lif, plif = rows
-    assert plif["protocol_A_mean"] == pytest.approx(0.92) and plif["protocol_A_std"] == pytest.approx(math.sqrt(0.0008))
-    assert plif["protocol_B_mean"] == pytest.approx(0.90) and plif["protocol_B_std"] == pytest.approx(math.sqrt(0.0008))
+    assert plif["protocol"] == "B" and plif["accuracy_mean"] == pytest.approx(0.90) and plif["accuracy_std"] == pytest.approx(math.sqrt(0.0008))
+    assert plif["max_test_mean"] == pytest.approx(0.92) and plif["max_test_std"] == pytest.approx(math.sqrt(0.0008))
     assert plif["best_val_mean"] == pytest.approx(0.96) and plif["best_val_std"] == pytest.approx(math.sqrt(0.0002))
     assert plif["epochs"] == [10, 10] and plif["note"] == "" and plif["variant"] == ""
-    assert lif["protocol_A_mean"] == pytest.approx(0.80) and lif["protocol_A_std"] is None and lif["protocol_A_n"] == 1
+    assert lif["max_test_mean"] == pytest.approx(0.80) and lif["max_test_std"] is None and lif["max_test_n"] == 1
 
 
 def test_configs_sharing_a_name_are_separate_rows_named_by_what_differs(tmp_path):
@@ -59,9 +61,10 @@ def test_configs_sharing_a_name_are_separate_rows_named_by_what_differs(tmp_path
 def test_markdown_shows_percent_with_two_decimals_and_dash_for_a_single_seed_std(runs):
     text = format_markdown(collect_rows(expand_runs([runs])))
     lines = text.splitlines()
-    assert lines[0] == "| name | n | seeds | epochs | protocol A (%) | protocol B (%) | best val (%) | note |"
-    assert lines[2] == "| lif | 1 | 1 | 10 | 80.00 ± - (n=1) | 79.00 ± - (n=1) | 85.00 ± - (n=1) |  |"
-    assert lines[3] == "| plif | 2 | 1, 2 | 10 | 92.00 ± 2.83 (n=2) | 90.00 ± 2.83 (n=2) | 96.00 ± 1.41 (n=2) |  |"
+    assert lines[0].startswith("Protocol B: 85% of each class for training")
+    assert lines[2] == "| name | n | seeds | epochs | reported (%) | best val (%) | max test (%, info) | note |"
+    assert lines[4] == "| lif | 1 | 1 | 10 | 79.00 ± - (n=1) | 85.00 ± - (n=1) | 80.00 ± - (n=1) |  |"
+    assert lines[5] == "| plif | 2 | 1, 2 | 10 | 90.00 ± 2.83 (n=2) | 96.00 ± 1.41 (n=2) | 92.00 ± 2.83 (n=2) |  |"
 
 
 def test_csv_is_written_with_one_line_per_configuration(runs, tmp_path):
@@ -69,22 +72,38 @@ def test_csv_is_written_with_one_line_per_configuration(runs, tmp_path):
     with open(path, newline="") as file:
         table = list(csv.DictReader(file))
     assert [(r["name"], r["n"], r["seeds"], r["epochs"]) for r in table] == [("lif", "1", "1", "10"), ("plif", "2", "1;2", "10")]
-    assert float(table[1]["protocol_A_mean"]) == pytest.approx(0.92) and table[0]["protocol_A_std"] == ""
+    assert table[1]["protocol"] == "B" and float(table[1]["accuracy_mean"]) == pytest.approx(0.90) and table[0]["accuracy_std"] == ""
     assert not list((tmp_path / "out").glob(".*.tmp"))
 
 
 def test_runs_without_summary_or_test_split_show_a_dash_and_a_note(tmp_path):
     make_run(tmp_path / "fresh", ["name=fresh"])
     no_test = result(None, None, 0.9, None, 4, 5)
-    no_test["protocol_A"] = None
+    no_test["max_test"] = None
     make_run(tmp_path / "notest", ["name=notest", "data.test=false"], no_test)
     rows = collect_rows([tmp_path / "fresh", tmp_path / "notest"])
-    assert rows[0]["protocol_A_mean"] is None and rows[0]["note"] == "no summary.json"
-    assert rows[1]["protocol_B_mean"] is None and rows[1]["best_val_mean"] == pytest.approx(0.9)
+    assert rows[0]["accuracy_mean"] is None and rows[0]["note"] == "no summary.json"
+    assert rows[1]["accuracy_mean"] is None and rows[1]["best_val_mean"] == pytest.approx(0.9)
     assert rows[1]["note"] == "no test split (data.test=false)"
     lines = format_markdown(rows).splitlines()
-    assert lines[2] == "| fresh | 1 | 2020 | - | - | - | - | no summary.json |"
-    assert lines[3] == "| notest | 1 | 2020 | 5 | - | - | 90.00 ± - (n=1) | no test split (data.test=false) |"
+    assert lines[4] == "| fresh | 1 | 2020 | - | - | - | - | no summary.json |"
+    assert lines[5] == "| notest | 1 | 2020 | 5 | - | 90.00 ± - (n=1) | - | no test split (data.test=false) |"
+
+
+def test_protocols_are_separate_tables_and_a_b_run_is_never_called_protocol_a(tmp_path):
+    make_run(tmp_path / "a", ["name=plif", "protocol=A"], {"protocol": "A", "protocol_A": {"test_acc": 0.93, "epoch": 4}, "epochs_completed": 5})
+    make_run(tmp_path / "b", ["name=plif"], result(0.95, 3, 0.97, 0.91, 2, 5))
+    legacy = {"protocol_A": {"test_acc": 0.94, "epoch": 1}, "protocol_B": {"val_acc": 0.9, "test_acc": 0.89, "epoch": 2}, "epochs_completed": 3}
+    make_run(tmp_path / "old", ["name=old"], legacy)  # written before runs had a protocol: a B run
+    rows = collect_rows([tmp_path / "b", tmp_path / "old", tmp_path / "a"])
+    assert [(r["protocol"], r["name"]) for r in rows] == [("A", "plif"), ("B", "plif"), ("B", "old")]
+    assert rows[0]["accuracy_mean"] == pytest.approx(0.93) and rows[0]["max_test_mean"] is None and rows[0]["best_val_mean"] is None
+    assert rows[1]["accuracy_mean"] == pytest.approx(0.91) and rows[1]["max_test_mean"] == pytest.approx(0.95)
+    assert rows[2]["accuracy_mean"] == pytest.approx(0.89) and rows[2]["max_test_mean"] == pytest.approx(0.94)
+    text = format_markdown(rows)
+    a_section, b_section = text.split("Protocol B:")
+    assert a_section.startswith("Protocol A: whole training set; maximum test accuracy") and "| plif | 1 | 2020 | 5 | 93.00 ± - (n=1) |  |" in a_section
+    assert "max test" not in a_section and "| old | 1 | 2020 | 3 | 89.00 ± - (n=1) | 90.00 ± - (n=1) | 94.00 ± - (n=1) |  |" in b_section
 
 
 def test_globs_and_folders_expand_to_run_folders(runs):

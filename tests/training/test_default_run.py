@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from spikedyn.data import build_dataset
 from spikedyn.training.config import load_config
 from spikedyn.training.evaluate import evaluate
 from spikedyn.training.train import train
@@ -23,8 +24,10 @@ def test_the_default_run_learns_the_digits(default_run):
     summary = default_run.summary()
     assert summary["status"] == "completed" and summary["epochs_completed"] == 3
     # stated accuracy of the reduced default (3 of 30 epochs): at least 90% on the test split
+    assert summary["protocol"] == "B" and "protocol_A" not in summary  # the default is protocol B, never called A
     assert summary["protocol_B"]["test_acc"] >= 0.90
-    assert summary["protocol_A"]["test_acc"] >= summary["protocol_B"]["test_acc"]
+    assert summary["max_test"]["test_acc"] >= summary["protocol_B"]["test_acc"]
+    assert summary["split_sizes"] == {split: len(build_dataset("digits", split)) for split in ("train", "val", "test")}
 
 
 def test_the_best_checkpoint_is_the_protocol_b_epoch_and_reloads_without_code(default_run):

@@ -21,7 +21,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     report.add_argument("run", metavar="RUN")
     report.add_argument("--out", help="default: RUN/report.html")
     report.set_defaults(handler=_report)
-    table = commands.add_parser("table", help="results table across runs: protocols A and B, mean +- std over seeds")
+    table = commands.add_parser("table", help="results table across runs, grouped by protocol (A or B): mean +- std over seeds")
     table.add_argument("runs", nargs="+", metavar="RUN_GLOB", help="run folders, folders of runs, or glob patterns")
     table.add_argument("--out", help="also write OUT.md and OUT.csv")
     table.set_defaults(handler=_table)

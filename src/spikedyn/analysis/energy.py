@@ -21,6 +21,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Subset
 
 from spikedyn.data import build_dataset
+from spikedyn.training.protocols import dataset_options
 from spikedyn.training.evaluate import load_network
 
 #: Energy of one accumulate (an SOP) and of one multiply-accumulate, in joules (45 nm, Horowitz 2014).
@@ -156,7 +157,7 @@ def operations_of_checkpoint(checkpoint_path: str | os.PathLike[str], split: str
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples must be a positive int, got {samples!r}")
     network, config, _ = load_network(checkpoint_path)
-    dataset = build_dataset(config.data.dataset, split, **config.data.options)
+    dataset = build_dataset(config.data.dataset, split, **dataset_options(config.data.options, config.protocol))
     subset = Subset(dataset, range(min(samples, len(dataset))))
     tally = _Tally(network)
     for frames, _ in DataLoader(subset, batch_size=batch_size or config.data.eval_batch_size or config.data.batch_size):

@@ -14,11 +14,12 @@ from spikedyn.analysis.run_records import RunRecords
 from spikedyn.data import build_dataset
 from spikedyn.neurons import BaseNeuron
 from spikedyn.training.evaluate import load_network
+from spikedyn.training.protocols import dataset_options
 
 
 def _split(run: RunRecords, split: str, samples: int | None) -> torch.utils.data.Dataset:
     data = run.config["data"]
-    dataset = build_dataset(data["dataset"], split, **data["options"])
+    dataset = build_dataset(data["dataset"], split, **dataset_options(data["options"], run.config.get("protocol", "B")))
     return dataset if samples is None else Subset(dataset, range(min(samples, len(dataset))))
 
 

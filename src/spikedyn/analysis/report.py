@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime
 import html
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from spikedyn.analysis import figures as _registered  # noqa: F401  (registers e
 from spikedyn.analysis.run_records import MissingRecords, RunRecords, load_run
 from spikedyn.analysis.save import figure_bytes
 from spikedyn.atomic import write_bytes_atomically
+from spikedyn.training.protocols import accuracy_lines
 from spikedyn.training.runs import run_status
 
 STYLE = (
@@ -26,10 +26,6 @@ STYLE = (
     "figure{margin:1.5em 0}figcaption{color:#555}.missing li{margin:.3em 0}"
 )
 Cells = list[tuple[str, str]]
-
-
-def _percent(value: Any) -> str:
-    return f"{100 * value:.2f}%" if isinstance(value, (int, float)) and not math.isnan(value) else "-"
 
 
 def _number(value: Any) -> str:
@@ -46,16 +42,16 @@ def _table(rows: list[list[str]], header: list[str] | None = None) -> str:
 
 
 def _summary_cells(run: RunRecords) -> Cells:
-    """Status, protocols A and B, epochs, wall time."""
+    """Status, the accuracy its protocol reports, split sizes, epochs, wall time."""
     s = run.summary
-    a, b = s.get("protocol_A") or {}, s.get("protocol_B") or {}
     wall = s.get("wall_time_s")
     cells = [("status", run_status(s) if s else "no summary.json")]
     if s.get("error"):
         cells.append(("error", str(s["error"])))
+    cells += accuracy_lines(s)
+    if s.get("split_sizes"):
+        cells.append(("samples", ", ".join(f"{split} {count}" for split, count in s["split_sizes"].items())))
     cells += [
-        ("protocol A (max test accuracy)", f"{_percent(a.get('test_acc'))} at epoch {a.get('epoch', '-')}"),
-        (f"protocol B (test at best val {_percent(b.get('val_acc'))})", f"{_percent(b.get('test_acc'))} at epoch {b.get('epoch', '-')}"),
         ("epochs completed", f"{s.get('epochs_completed', 0)} of {s.get('max_epochs', '?')}"),
         ("wall time", f"{wall:.1f} s" if isinstance(wall, (int, float)) else "-"),
         ("seed", str(run.config.get("seed", "-"))),

@@ -1,4 +1,9 @@
-"""A results table across runs: one row per configuration, accuracies as mean ± std over seeds."""
+"""A results table across runs: one row per configuration, accuracies as mean ± std over seeds, grouped by protocol.
+
+Each row's reported accuracy is its protocol's: A, the maximum test accuracy; B, the test
+accuracy at the best validation epoch (with the best validation accuracy, and the run's maximum
+test accuracy for information, which is not protocol A).
+"""
 
 from __future__ import annotations
 
@@ -15,17 +20,18 @@ from typing import Any
 
 from spikedyn.analysis.run_records import RunRecords, load_run
 from spikedyn.atomic import write_bytes_atomically
+from spikedyn.training.protocols import RULES, max_test_info, reported
 from spikedyn.training.runs import run_status
 
-IGNORED_KEYS = ("seed", "output_dir", "description")  # runs differing only in these are one configuration
+IGNORED_KEYS = ("seed", "output_dir", "description", "sources")  # runs differing only in these are one configuration
 #: Settings that change how a run is shown or where it ran, not what it learns.
 IGNORED_SETTINGS = ("trainer.progress_bar", "records.tensorboard", "data.num_workers", "trainer.accelerator")
-METRICS = {  # row prefix: (column title, summary protocol, key)
-    "protocol_A": ("protocol A (%)", "protocol_A", "test_acc"),
-    "protocol_B": ("protocol B (%)", "protocol_B", "test_acc"),
-    "best_val": ("best val (%)", "protocol_B", "val_acc"),
+METRICS = {  # row prefix: (column title, the value read from a run's summary)
+    "accuracy": ("reported (%)", lambda summary: reported(summary)[1].get("test_acc")),
+    "best_val": ("best val (%)", lambda summary: reported(summary)[1].get("val_acc")),
+    "max_test": ("max test (%, info)", lambda summary: max_test_info(summary).get("test_acc")),
 }
-CSV_COLUMNS = ["name", "variant", "n", "seeds", "epochs"] + [
+CSV_COLUMNS = ["protocol", "name", "variant", "n", "seeds", "epochs"] + [
     f"{prefix}_{stat}" for prefix in METRICS for stat in ("mean", "std", "n")
 ] + ["note", "runs"]
 
@@ -77,7 +83,8 @@ def _variants(configs: list[dict[str, Any]]) -> list[str]:
     variants = []
     for i, flat in enumerate(flats):
         others = [f for j, f in enumerate(flats) if j != i and configs[j]["name"] == configs[i]["name"]]
-        keys = [k for k in flat if any(o.get(k, object()) != flat[k] for o in others)]
+        # the protocol is not a variant: each protocol has a table of its own
+        keys = [k for k in flat if k != "protocol" and any(o.get(k, object()) != flat[k] for o in others)]
         variants.append(", ".join(f"{k}={json.dumps(flat[k], default=str)}" for k in keys))
     return variants
 
@@ -89,9 +96,14 @@ def _stats(values: list[float]) -> tuple[float | None, float | None, int]:
     return mean, std, len(values)
 
 
-def _value(run: RunRecords, protocol: str, key: str) -> float | None:
-    value = (run.summary.get(protocol) or {}).get(key)
+def _value(run: RunRecords, metric: str) -> float | None:
+    value = METRICS[metric][1](run.summary)
     return float(value) if isinstance(value, (int, float)) and not math.isnan(value) else None
+
+
+def run_protocol(run: RunRecords) -> str:
+    """The run's protocol: its summary's, else its config's, else B (runs from before protocols were named)."""
+    return run.summary.get("protocol") or run.config.get("protocol") or "B"
 
 
 def _notes(run: RunRecords) -> list[str]:
@@ -102,12 +114,12 @@ def _notes(run: RunRecords) -> list[str]:
     status = run_status(run.summary)
     if status != "completed":
         notes.append(f"status {status}")
+    if run_protocol(run) == "B" and _value(run, "best_val") is None:
+        notes.append("no validation accuracy recorded")
     if not run.config.get("data", {}).get("test", True):
         notes.append("no test split (data.test=false)")
-    elif _value(run, "protocol_A", "test_acc") is None:
+    elif _value(run, "accuracy") is None:
         notes.append("no test accuracy recorded")
-    if _value(run, "protocol_B", "val_acc") is None:
-        notes.append("no validation accuracy recorded")
     return notes
 
 
@@ -121,17 +133,17 @@ def collect_rows(run_paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, 
     rows = []
     for runs, variant in zip(groups.values(), variants, strict=True):
         row: dict[str, Any] = {
-            "name": runs[0].name, "variant": variant, "n": len(runs), "seeds": [run.config["seed"] for run in runs],
-            "epochs": [run.summary.get("epochs_completed") for run in runs],
+            "protocol": run_protocol(runs[0]), "name": runs[0].name, "variant": variant, "n": len(runs),
+            "seeds": [run.config["seed"] for run in runs], "epochs": [run.summary.get("epochs_completed") for run in runs],
         }  # fmt: skip
-        for prefix, (_, protocol, key) in METRICS.items():
-            values = [v for v in (_value(run, protocol, key) for run in runs) if v is not None]
+        for prefix in METRICS:
+            values = [v for v in (_value(run, prefix) for run in runs) if v is not None]
             row[f"{prefix}_mean"], row[f"{prefix}_std"], row[f"{prefix}_n"] = _stats(values)
         notes = [f"{run.path.name}: {note}" if len(runs) > 1 else note for run in runs for note in _notes(run)]
         row["note"] = "; ".join(notes)
         row["runs"] = [str(run.path) for run in runs]
         rows.append(row)
-    return rows
+    return sorted(rows, key=lambda row: row["protocol"])  # grouped by protocol, first-seen order within
 
 
 def _epochs(epochs: Sequence[int | None]) -> str:
@@ -154,15 +166,20 @@ def _md(text: str) -> str:
 
 
 def format_markdown(rows: Sequence[dict[str, Any]]) -> str:
-    """The rows as a Markdown table, accuracies in % with 2 decimals."""
-    titles = ["name", "n", "seeds", "epochs", *(title for title, _, _ in METRICS.values()), "note"]
-    lines = ["| " + " | ".join(titles) + " |", "|" + "|".join(["---"] * len(titles)) + "|"]
-    for row in rows:
-        name = f"{row['name']} [{row['variant']}]" if row["variant"] else row["name"]
-        cells = [name, str(row["n"]), ", ".join(map(str, row["seeds"])), _epochs(row["epochs"])]
-        cells += [_cell(row, prefix) for prefix in METRICS] + [row["note"] or ""]
-        lines.append("| " + " | ".join(_md(cell) for cell in cells) + " |")
-    return "\n".join(lines) + "\n"
+    """The rows as one Markdown table per protocol, each headed by what its protocol reports; accuracies in %."""
+    sections = []
+    for protocol in sorted({row["protocol"] for row in rows}):
+        metrics = [prefix for prefix in METRICS if protocol == "B" or prefix == "accuracy"]
+        titles = ["name", "n", "seeds", "epochs", *(METRICS[prefix][0] for prefix in metrics), "note"]
+        lines = [f"Protocol {protocol}: {RULES.get(protocol, 'unknown protocol')}.", "",
+                 "| " + " | ".join(titles) + " |", "|" + "|".join(["---"] * len(titles)) + "|"]  # fmt: skip
+        for row in (r for r in rows if r["protocol"] == protocol):
+            name = f"{row['name']} [{row['variant']}]" if row["variant"] else row["name"]
+            cells = [name, str(row["n"]), ", ".join(map(str, row["seeds"])), _epochs(row["epochs"])]
+            cells += [_cell(row, prefix) for prefix in metrics] + [row["note"] or ""]
+            lines.append("| " + " | ".join(_md(cell) for cell in cells) + " |")
+        sections.append("\n".join(lines) + "\n")
+    return "\n".join(sections)
 
 
 def write_csv(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
+
+from spikedyn.training.protocols import accuracy_lines, percent
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -19,7 +20,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     evaluate = commands.add_parser("eval", help="evaluate a run's checkpoint on a split")
     evaluate.add_argument("run", metavar="RUN_OR_CHECKPOINT", help="a run folder or a .ckpt file")
     evaluate.add_argument("--split", default="test", choices=("train", "val", "test"), help="default: test")
-    evaluate.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which checkpoint of a run folder (default: best, by validation)")
+    evaluate.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which checkpoint of a run folder (default: best: the epoch its protocol reports)")
     evaluate.set_defaults(handler=_eval)
     runs = commands.add_parser("runs", help="list the runs in a folder with their status and best accuracies")
     runs.add_argument("folder", nargs="?", default="runs", help="default: runs")
@@ -27,19 +28,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     runs.set_defaults(handler=_runs)
 
 
-def _percent(value: object) -> str:
-    return f"{100 * value:.2f}%" if isinstance(value, (int, float)) and not math.isnan(value) else "-"
-
-
 def format_summary(summary: dict) -> str:
-    """The end-of-run summary: accuracies by protocols A and B, learned tau per layer, the run folder."""
-    a, b = summary.get("protocol_A") or {}, summary.get("protocol_B") or {}
+    """The end-of-run summary: the accuracy its protocol reports, learned tau per layer, the run folder."""
     lines = [
         f"run {summary.get('name')}: {summary.get('status')} after {summary.get('epochs_completed', 0)} epochs "
         f"in {summary.get('wall_time_s', 0):.0f} s",
-        f"  protocol A (max test accuracy):            {_percent(a.get('test_acc'))} at epoch {a.get('epoch', '-')}",
-        f"  protocol B (test at best val {_percent(b.get('val_acc'))}):  {_percent(b.get('test_acc'))} at epoch {b.get('epoch', '-')}",
+        *(f"  {label}: {value}" for label, value in accuracy_lines(summary)),
     ]
+    sizes = summary.get("split_sizes")
+    if sizes:
+        lines.append("  samples: " + ", ".join(f"{split} {count}" for split, count in sizes.items()))
     tau = summary.get("tau") or {}
     if tau:
         lines.append("  learned tau (mean per layer): " + ", ".join(f"{layer} {value:.3f}" for layer, value in tau.items()))
@@ -82,7 +80,7 @@ def _eval(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"spikedyn eval: {error}", file=sys.stderr)
         return 2
-    print(f"{result['checkpoint']} (epoch {result['epoch']}): {args.split} accuracy {_percent(result['acc'])}, "
+    print(f"{result['checkpoint']} (epoch {result['epoch']}): {args.split} accuracy {percent(result['acc'])}, "
           f"loss {result['loss']:.4f} over {result['samples']} samples")  # fmt: skip
     return 0
 

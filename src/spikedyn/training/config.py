@@ -25,8 +25,10 @@ from spikedyn.training.config_checks import (
     check_names,
     check_neuron,
     check_numbers,
+    check_protocol,
     check_registries,
     check_regularizer,
+    check_sources,
     raise_problems,
 )
 from spikedyn.training.config_types import (
@@ -58,7 +60,7 @@ def config_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Experim
     if problems:
         raise_problems(source, problems)
     assert isinstance(cfg, ExperimentConfig)
-    for check in (check_choices, check_names, check_neuron, check_numbers, check_regularizer):
+    for check in (check_choices, check_names, check_neuron, check_numbers, check_protocol, check_regularizer, check_sources):
         check(cfg, problems)
     check_registries(cfg, problems)
     if problems:

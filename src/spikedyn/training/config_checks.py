@@ -14,7 +14,8 @@ from spikedyn.neurons.backends import BACKEND_NAMES
 from spikedyn.neurons.parameters import IMP_SHAPES, TAU_INITS, TAU_SHAPES
 from spikedyn.surrogate import ATan, Rectangular, Sigmoid, Surrogate, Triangle
 from spikedyn.training.config_types import ConfigError, Problems, nearest
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.protocols import PROTOCOLS
+from spikedyn.training.schema import SOURCE_ASPECTS, ExperimentConfig
 
 #: Surrogate gradients by the name a config gives (``model.neuron.surrogate``).
 SURROGATES: Mapping[str, type[Surrogate]] = types.MappingProxyType(
@@ -24,6 +25,7 @@ SURROGATES: Mapping[str, type[Surrogate]] = types.MappingProxyType(
 #: The values a fixed-choice field may take, by dotted key.
 CHOICES: Mapping[str, tuple[object, ...]] = types.MappingProxyType(
     {
+        "protocol": PROTOCOLS,
         "model.neuron.kind": ("plif", "lif", "if"),
         "model.neuron.tau_shape": TAU_SHAPES,
         "model.neuron.tau_init": TAU_INITS,
@@ -178,6 +180,25 @@ def check_choices(cfg: ExperimentConfig, problems: Problems) -> None:
         if value not in allowed:
             near = nearest(str(value), [str(a) for a in allowed])
             problems.append((key, f"{value!r} is not one of {list(allowed)!r}{near}"))
+
+
+def check_sources(cfg: ExperimentConfig, problems: Problems) -> None:
+    """``sources`` names known aspects, each with a non-empty text."""
+    for aspect, source in cfg.sources.items():
+        if aspect not in SOURCE_ASPECTS:
+            problems.append((f"sources.{aspect}", f"is not an aspect a source is kept for{nearest(aspect, SOURCE_ASPECTS)}; expected one of {list(SOURCE_ASPECTS)}"))
+        elif not isinstance(source, str) or not source.strip():
+            problems.append((f"sources.{aspect}", f"must say where the value comes from (a paper section, a code file or 'our choice: why'), got {source!r}"))
+
+
+def check_protocol(cfg: ExperimentConfig, problems: Problems) -> None:
+    """Protocol A trains on the whole training set and is read off the test split: both must be there."""
+    if cfg.protocol != "A":
+        return
+    if not cfg.data.test:
+        problems.append(("data.test", "protocol A reports the maximum test accuracy, so the test split must be evaluated (set protocol: B to skip it)"))
+    if cfg.data.options.get("val_fraction", 0.0) != 0.0:
+        problems.append(("data.options.val_fraction", "protocol A trains on the whole training set and has no validation split; remove it or set protocol: B"))
 
 
 def raise_problems(source: str, problems: Problems) -> None:

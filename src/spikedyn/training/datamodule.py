@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from spikedyn.data import FrameDataset, build_dataset
 from spikedyn.data.base import DatasetInfo
+from spikedyn.training.protocols import dataset_options
 from spikedyn.training.schema import DataConfig
 
 
@@ -95,18 +96,24 @@ class EpochLoader(DataLoader):
 
 
 class SpikeDataModule(pl.LightningDataModule):
-    """Train, validation and (optionally) test splits of one registered dataset."""
+    """The splits of one registered dataset that a protocol trains on and evaluates.
 
-    def __init__(self, config: DataConfig, seed: int) -> None:
+    Protocol A trains on the whole official training set (``val_fraction=0``) and evaluates the
+    test split; protocol B trains on 85% per class and evaluates the validation split (and the
+    test split unless ``data.test`` is false).
+    """
+
+    def __init__(self, config: DataConfig, seed: int, protocol: str = "B") -> None:
         super().__init__()
         self.config = config
         self.seed = seed
+        self.protocol = protocol
         self.splits: dict[str, FrameDataset] = {}
 
     def dataset(self, split: str) -> FrameDataset:
         """The dataset of ``split``, built on first use."""
         if split not in self.splits:
-            self.splits[split] = build_dataset(self.config.dataset, split, **self.config.options)
+            self.splits[split] = build_dataset(self.config.dataset, split, **dataset_options(self.config.options, self.protocol))
         return self.splits[split]
 
     @property
@@ -117,7 +124,14 @@ class SpikeDataModule(pl.LightningDataModule):
     @property
     def eval_splits(self) -> list[str]:
         """The splits evaluated every epoch, in dataloader order."""
+        if self.protocol == "A":
+            return ["test"]
         return ["val", "test"] if self.config.test else ["val"]
+
+    def split_sizes(self) -> dict[str, int]:
+        """Samples in each split this run uses (0 for one it does not: val under protocol A)."""
+        used = ["train", *self.eval_splits]
+        return {split: len(self.dataset(split)) if split in used else 0 for split in ("train", "val", "test")}
 
     def setup(self, stage: str | None = None) -> None:
         for split in ["train", *self.eval_splits]:

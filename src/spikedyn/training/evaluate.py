@@ -14,6 +14,7 @@ from spikedyn.data.base import DatasetInfo
 from spikedyn.training.checkpoint import load_checkpoint
 from spikedyn.training.config import config_from_dict
 from spikedyn.training.factories import build_loss, build_model_from_config
+from spikedyn.training.protocols import dataset_options
 from spikedyn.training.run_folder import RunFolder
 from spikedyn.training.schema import ExperimentConfig
 
@@ -57,7 +58,9 @@ def evaluate(run_or_checkpoint: str | os.PathLike[str], split: str = "test", whi
     checkpoint = load_checkpoint(path)
     network, config, _ = network_from_checkpoint(checkpoint, str(path))
     loss_fn = build_loss(config)
-    dataset = build_dataset(config.data.dataset, split, **config.data.options)
+    if config.protocol == "A" and split == "val":
+        raise ValueError(f"{path} is a protocol A run: it trained on the whole training set and has no validation split")
+    dataset = build_dataset(config.data.dataset, split, **dataset_options(config.data.options, config.protocol))
     loader = DataLoader(dataset, batch_size=batch_size or config.data.eval_batch_size or config.data.batch_size)
     total, correct, loss_sum = 0, 0, 0.0
     with torch.no_grad():

@@ -26,6 +26,7 @@ from spikedyn.training.layer_stats import (
     neuron_snapshot,
     neuron_statistics,
 )
+from spikedyn.training.protocols import SELECTED_BY
 from spikedyn.training.schema import ExperimentConfig
 
 
@@ -58,7 +59,11 @@ class SplitMetrics(nn.Module):
 
 
 class SpikingClassifier(pl.LightningModule):
-    """Trains ``config.model`` on frames [B, T, C, H, W] with ``config.loss`` and the tau regulariser."""
+    """Trains ``config.model`` on frames [B, T, C, H, W] with ``config.loss`` and the tau regulariser.
+
+    ``eval_splits`` are evaluated every epoch, in that order: ("val", "test") or ("val",) for
+    protocol B, ("test",) for protocol A.
+    """
 
     def __init__(self, config: ExperimentConfig, info: DatasetInfo, eval_splits: tuple[str, ...] = ("val", "test")) -> None:
         super().__init__()
@@ -108,11 +113,16 @@ class SpikingClassifier(pl.LightningModule):
             for buffer in self.network.buffers():
                 torch.distributed.broadcast(buffer, src=0)
 
+    @property
+    def firing_split(self) -> str:
+        """The split the firing rates are measured on: validation, or test where there is none (protocol A)."""
+        return "val" if "val" in self.eval_splits else self.eval_splits[0]
+
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_index: int, dataloader_idx: int = 0) -> None:
         frames, labels = batch
         split = self.eval_splits[dataloader_idx]
         if self.firing is not None:
-            self.firing.active = split == "val"
+            self.firing.active = split == self.firing_split
         outputs = self(frames)
         if self.firing is not None:
             self.firing.active = False
@@ -135,7 +145,8 @@ class SpikingClassifier(pl.LightningModule):
         if self.firing is not None:
             row.update({f"rate/{name}": value for name, value in self.firing.compute_and_reset().items()})
         row.update(neuron_statistics(self.network))
-        self.log("val_acc", row["val_acc"], sync_dist=False, rank_zero_only=False)
+        selected_by = SELECTED_BY[self.config.protocol]  # the metric best.ckpt is chosen by
+        self.log(selected_by, row[selected_by], sync_dist=False, rank_zero_only=False)
         self.epoch_row = row
         self.last_row = row
 

@@ -17,7 +17,7 @@ import torch
 
 from spikedyn.atomic import write_bytes_atomically
 from spikedyn.training.layer_stats import neuron_snapshot
-from spikedyn.training.protocols import protocol_a, protocol_b
+from spikedyn.training.protocols import protocol_fields
 from spikedyn.training.run_folder import RunFolder
 from spikedyn.training.schema import RecordsConfig
 
@@ -46,9 +46,10 @@ def tau_summary(row: dict[str, Any]) -> dict[str, float]:
 class RunRecorder(pl.Callback):
     """Appends each epoch's metrics to the history and writes the run's record files (global rank 0)."""
 
-    def __init__(self, run: RunFolder, records: RecordsConfig) -> None:
+    def __init__(self, run: RunFolder, records: RecordsConfig, protocol: str = "B") -> None:
         self.run = run
         self.records = records
+        self.protocol = protocol
         self.history: list[dict[str, Any]] = []
 
     def state_dict(self) -> dict[str, Any]:
@@ -98,8 +99,7 @@ class RunRecorder(pl.Callback):
         return {
             "epochs_completed": last["epoch"] + 1,
             "max_epochs": trainer.max_epochs,
-            "protocol_A": protocol_a(self.history),
-            "protocol_B": protocol_b(self.history),
+            **protocol_fields(self.protocol, self.history),
             "last": {k: last[k] for k in last if k.endswith("_acc") or k.endswith("_loss")},
             "tau": tau_summary(last),
         }

@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from spikedyn.training.protocols import max_test_info, reported
 from spikedyn.training.run_folder import RunFolder
 
 
@@ -36,21 +37,23 @@ def list_runs(folder: str | os.PathLike[str]) -> list[dict[str, Any]]:
     for config in sorted(Path(folder).rglob("config.yaml")):
         run = RunFolder(config.parent)
         summary = run.summary()
-        a, b = summary.get("protocol_A") or {}, summary.get("protocol_B") or {}
+        protocol, result = reported(summary)
         entries.append({
             "run": str(run.path), "name": summary.get("name", run.path.name), "status": run_status(summary),
             "epochs": f"{summary.get('epochs_completed', 0)}/{summary.get('max_epochs', '?')}",
-            "best_val": b.get("val_acc"), "A": a.get("test_acc"), "B": b.get("test_acc"),
+            "protocol": protocol, "accuracy": result.get("test_acc"), "best_val": result.get("val_acc"),
+            "max_test": max_test_info(summary).get("test_acc"),
         })  # fmt: skip
     return entries
 
 
 def format_runs(entries: list[dict[str, Any]]) -> str:
-    """A text table of :func:`list_runs`."""
+    """A text table of :func:`list_runs`: each run's reported accuracy under its protocol (A: max test; B: test at best val)."""
     def pct(value: Any) -> str:
         return f"{100 * value:.2f}" if isinstance(value, (int, float)) else "-"
 
-    lines = [f"{'run':50} {'status':20} {'epochs':>9} {'val %':>7} {'A %':>7} {'B %':>7}"]
+    lines = [f"{'run':50} {'status':20} {'epochs':>9} {'protocol':>8} {'acc %':>7} {'val %':>7} {'max test % (B, info)':>20}"]
     for e in entries:
-        lines.append(f"{e['run']:50} {e['status']:20} {e['epochs']:>9} {pct(e['best_val']):>7} {pct(e['A']):>7} {pct(e['B']):>7}")
+        lines.append(f"{e['run']:50} {e['status']:20} {e['epochs']:>9} {e['protocol']:>8} {pct(e['accuracy']):>7} "
+                     f"{pct(e['best_val']):>7} {pct(e['max_test']):>20}")  # fmt: skip
     return "\n".join(lines)

@@ -48,7 +48,7 @@ class DataConfig:
     batch_size: int = 16
     eval_batch_size: int | None = None  # None: batch_size
     num_workers: int = 0
-    test: bool = True  # evaluate the test split every epoch (protocol A and B); False skips it
+    test: bool = True  # evaluate the test split every epoch; False skips it (protocol B only)
 
 
 @dataclass
@@ -117,8 +117,16 @@ class RecordsConfig:
 
     snapshot_every: int = 1  # epochs between snapshots of every layer's full tau and IMP tensors (0: never)
     weights: list[str] = field(default_factory=list)  # module names whose weights are snapshotted too
-    firing_rates: bool = True  # firing rate per spiking layer, measured on the validation split
+    firing_rates: bool = True  # firing rate per spiking layer, on the validation split (protocol A: the test split)
     tensorboard: bool = True
+
+
+#: What an experiment config says the source of (``sources``): a paper section, a released-code
+#: file, or "our choice: <reason>" for each.
+SOURCE_ASPECTS = (
+    "protocol", "data", "time_steps", "augmentation", "model", "neuron", "surrogate", "reset", "initialisation",
+    "dropout", "loss", "optimizer", "lr", "weight_decay", "schedule", "epochs", "batch_size", "seed",
+)  # fmt: skip
 
 
 @dataclass
@@ -127,7 +135,11 @@ class ExperimentConfig:
 
     name: str = "digits"
     description: str = ""
+    sources: dict[str, str] = field(default_factory=dict)  # {aspect: where its value comes from}, see SOURCE_ASPECTS
     seed: int = 2020
+    # "A": train on the whole training set, report the maximum test accuracy (PLIF Table 2);
+    # "B": train on 85% per class, report the test accuracy at the best validation epoch (Table S2)
+    protocol: str = "B"
     output_dir: str = "runs"
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)

@@ -24,6 +24,7 @@ from spikedyn.training.config import (
 from spikedyn.training.datamodule import SpikeDataModule
 from spikedyn.training.module import SpikingClassifier
 from spikedyn.training.progress import EpochProgressBar
+from spikedyn.training.protocols import RULES, SELECTED_BY
 from spikedyn.training.records import RunRecorder
 from spikedyn.training.run_folder import RunFolder
 from spikedyn.training.schema import ExperimentConfig
@@ -33,8 +34,9 @@ def _trainer(config: ExperimentConfig, run: RunFolder, recorder: RunRecorder) ->
     settings = config.trainer
     callbacks: list[pl.Callback] = [
         recorder,
-        AtomicModelCheckpoint(
-            dirpath=run.checkpoints, filename="best", monitor="val_acc", mode="max", save_top_k=1, enable_version_counter=False,
+        AtomicModelCheckpoint(  # the epoch the protocol reports: best validation (B), maximum test (A)
+            dirpath=run.checkpoints, filename="best", monitor=SELECTED_BY[config.protocol], mode="max", save_top_k=1,
+            enable_version_counter=False,
         ),
         # A callback of its own, every epoch: Lightning's save_last writes "last" only in the epochs
         # that also write a best checkpoint, so the final weights of a run were often not saved.
@@ -105,8 +107,9 @@ def train(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None = 
     folder changes; a failure during training marks the run "failed" in its summary and re-raises.
     """
     pl.seed_everything(config.seed, workers=True, verbose=False)
-    data = SpikeDataModule(config.data, config.seed)
+    data = SpikeDataModule(config.data, config.seed, config.protocol)
     module = SpikingClassifier(config, data.info, tuple(data.eval_splits))
+    split_sizes = data.split_sizes()
     if config.trainer.sync_batchnorm and any(isinstance(m, TemporalEffectiveBatchNorm2d) for m in module.modules()):
         raise ConfigError("trainer.sync_batchnorm would replace TEBN layers by plain SyncBatchNorm (losing their per-step scale); use model.options.norm=bn or leave it off")
     run, continuing = _run_folder(config, output_dir, resume)
@@ -119,13 +122,14 @@ def train(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None = 
     joined = RUN_DIR_VARIABLE in os.environ
     try:
         os.environ[RUN_DIR_VARIABLE] = str(run.path)  # processes that Lightning launches for DDP join this run
-        recorder = RunRecorder(run, config.records)
+        recorder = RunRecorder(run, config.records, config.protocol)
         trainer = _trainer(config, run, recorder)
         started = time.perf_counter()
         previous_wall = float(run.summary().get("wall_time_s", 0.0))
         if trainer.is_global_zero:
             run.update_summary(name=config.name, status="running", pid=os.getpid(), host=socket.gethostname(),
-                               run_dir=str(run.path), resumed=checkpoint is not None)  # fmt: skip
+                               run_dir=str(run.path), resumed=checkpoint is not None, protocol=config.protocol,
+                               protocol_rule=RULES[config.protocol], split_sizes=split_sizes)  # fmt: skip
         try:
             trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=True)
         except BaseException as error:
