@@ -14,6 +14,7 @@ from spikedyn.training.factories import (
     build_model_from_config,
     neuron_factory,
 )
+from spikedyn.training.schema import SOURCE_ASPECTS
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 EXPERIMENTS = sorted(CONFIGS.glob("*.yaml"))
@@ -32,8 +33,12 @@ FRAMES = {
     "imagenet": (3, 224, 224, 1000, 4),
 }
 
-# Millions of parameters of the IMP paper's ImageNet SEW-ResNets (Table 1): (without IMP, with IMP).
+# Millions of parameters of the IMP paper's ImageNet SEW-ResNets (Table 3): (without IMP, with IMP).
 IMAGENET_PARAMETERS = {"sew_resnet18": (11.69, 14.17), "sew_resnet34": (21.79, 25.54), "sew_resnet50": (25.56, 36.67)}
+# Images per GPU on 4 GPUs in the IMP paper's released ImageNet scripts (IMP-SNN in1k/LTS/run.sh).
+IMAGENET_BATCH = {"sew_resnet18": 192, "sew_resnet34": 128, "sew_resnet50": 48}
+# What a source names: a paper (its section or table), released code or scripts, or our choice with its reason.
+SOURCE_WORDS = ("paper", "code", "scripts", "configs", "thesis", "logs", ".py", "our choice: ", "our reading")
 
 
 def expected_info(cfg) -> DatasetInfo:
@@ -71,13 +76,38 @@ def test_imagenet_configs_build_the_papers_sew_resnets(path):
     cfg = load_config(path)
     info = expected_info(cfg)
     assert (info.frame_shape, info.num_classes, info.time_steps) == ((3, 224, 224), 1000, 4)
-    assert cfg.loss.name == "lts" and cfg.trainer.devices * cfg.data.batch_size == 256
+    assert cfg.loss.name == "lts" and (cfg.trainer.devices, cfg.data.batch_size) == (4, IMAGENET_BATCH[cfg.model.name])
+    assert (cfg.model.neuron.kind, cfg.model.neuron.surrogate) == ("if", "atan")  # the scripts' IFNode and ATan
     with torch.device("meta"):
         model = build_model_from_config(cfg, info)
     millions = sum(p.numel() for p in model.parameters()) / 1e6
     expected = IMAGENET_PARAMETERS[cfg.model.name][cfg.model.neuron.imp == "neuron"]
     assert abs(millions - expected) < 0.011  # the paper gives 21.7977M as 21.79M
     assert f"{expected:.2f}M parameters" in cfg.description
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda path: path.stem)
+def test_each_config_says_where_every_value_that_matters_comes_from(path):
+    """A paper section, a released-code file, or 'our choice: why' for each aspect of SOURCE_ASPECTS."""
+    cfg = load_config(path)
+    missing = [aspect for aspect in SOURCE_ASPECTS if aspect not in cfg.sources]
+    assert not missing, f"{path.name} gives no source for {missing}"
+    for aspect, source in cfg.sources.items():
+        assert any(word in source for word in SOURCE_WORDS), f"{path.name}: sources.{aspect} names no paper, code or reason: {source!r}"
+        if "our choice" in source:
+            assert len(source.split("our choice", 1)[1].split()) >= 3, f"{path.name}: sources.{aspect} makes a choice without a reason"
+
+
+def test_protocols_follow_the_papers():
+    """PLIF Table 2/4/5 and the IMP runs report the maximum test accuracy (A); Table S2 and the per-neuron study train with validation (B)."""
+    for path in EXPERIMENTS:
+        cfg = load_config(path)
+        name = path.stem
+        if name.startswith(("plif_table2_", "plif_table4_", "plif_table5_", "imp_")):
+            assert cfg.protocol == "A", name
+        if name.startswith(("plif_table_s2_", "pertau_", "digits", "event_digits")):
+            assert cfg.protocol == "B", name
+    assert len([p for p in EXPERIMENTS if p.stem.startswith("plif_table_s2_")]) == 6
 
 
 def test_names_are_unique():
