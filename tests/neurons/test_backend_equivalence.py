@@ -147,3 +147,23 @@ def test_fused_reads_broadcast_and_strided_gradients(loss, kernel):
         grads.append((x.grad, neuron.tau_logit.grad, neuron.imp.grad))
     for got, expected in zip(grads[1], grads[0]):
         torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel", CPU_KERNELS)
+@pytest.mark.parametrize("v_reset", [0.0, None])
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_input_of_minus_infinity_gives_the_references_gradients(kind, v_reset, kernel):
+    """H = -inf makes every surrogate 0: the terms an option switches off stay 0, never 0 * inf = NaN."""
+    neuron = make_neuron(kind, (3,), imp="neuron", v_reset=v_reset)
+    x = firing_input(4, 2, 3)
+    x[0, 0, 0] = x[2, 1, 1] = -float("inf")
+    weights = torch.randn(x.shape)
+    with use_backend("reference"):
+        expected = run_with_grads(neuron, x, weights)
+    with use_backend("fused"), forced_kernel(kernel):
+        got = run_with_grads(neuron, x, weights)
+    assert torch.equal(got[0], expected[0])
+    if kind == "IF":
+        assert torch.isfinite(expected[2]["x"]).all()
+    for name, grad in expected[2].items():
+        torch.testing.assert_close(got[2][name], grad, rtol=1e-5, atol=1e-5, equal_nan=True, msg=lambda m: f"gradient of {name}: {m}")

@@ -107,17 +107,15 @@ if AVAILABLE:
         grad_s, gs_row_step, gs_per_step, grad_h, grad_h_on, h_seq, k, v0, grad_x, acc_out, grad_v0,
         n, decay_on, hard_on, detach, th, rest, sid, alpha, c, one, need_k, start, stop,
     ):  # fmt: skip
-        # The options enter as 0/1 factors, not branches, so the main loop is one straight
-        # vectorizable body; every factor is exact (x * 1 = x, x + 0 = x). IF is k = 0, no decay.
+        # The options enter as selects on loop-invariant flags, not branches, so the main loop is
+        # one straight vectorizable body. Selects, not 0/1 factors: 0 * inf is NaN, and a
+        # potential of -inf (an input of -inf) must leave the terms an option switches off at 0,
+        # as the torch ops do. IF is k = 0, no decay.
         # grad_s is [T, M] (row step 1), one row broadcast over T (row step 0), or, with
         # gs_per_step, [T, 1]: one value per step broadcast over the neurons (spikes.sum()).
         steps = h_seq.shape[0]
         blocks = (n + BLOCK - 1) // BLOCK
         zero = one - one
-        hard = one if hard_on else zero
-        decay = one if decay_on else zero
-        grad_h_factor = one if grad_h_on else zero
-        reset_grad = zero if detach else one
         gv = np.empty(BLOCK, dtype=h_seq.dtype)
         acc = np.empty(BLOCK, dtype=h_seq.dtype)
         vp = np.empty(BLOCK, dtype=h_seq.dtype)
@@ -151,13 +149,13 @@ if AVAILABLE:
                 for i in range(size):
                     h = ht[i]
                     s = one if h >= th else zero
-                    dv_dh_hard = (one - s) + reset_grad * (rest - h) * sg[i]
-                    dv_dh_soft = one - reset_grad * th * sg[i]
-                    dv_dh = hard * dv_dh_hard + (one - hard) * dv_dh_soft
-                    g = gst[i] * sg[i] + gv[i] * dv_dh + grad_h_factor * ght[i]
-                    acc[i] += g * (decay * (h - vp[i]) + (one - decay) * (rest - vp[i]))
+                    dv_dh_hard = (one - s) + (zero if detach else (rest - h) * sg[i])
+                    dv_dh_soft = one if detach else one - th * sg[i]
+                    dv_dh = dv_dh_hard if hard_on else dv_dh_soft
+                    g = gst[i] * sg[i] + gv[i] * dv_dh + (ght[i] if grad_h_on else zero)
+                    acc[i] += g * ((h - vp[i]) if decay_on else (rest - vp[i]))
                     gv[i] = g * (one - kb[i])
-                    gx[i] = g * (decay * kb[i] + (one - decay))
+                    gx[i] = g * kb[i] if decay_on else g
                 # grad_x may be h_seq itself; storing through a local block keeps the main loop
                 # free of that aliasing, which would otherwise stop it from vectorizing.
                 for i in range(size):
