@@ -1,4 +1,5 @@
 import hashlib
+import os
 import urllib.request
 
 import pytest
@@ -40,7 +41,12 @@ def test_md5_of_is_the_md5_of_the_bytes_and_verified_checks_it(tmp_path):
 
 def test_a_good_file_lands_in_place_and_nothing_else_is_left(tmp_path, mirrors):
     destination = tmp_path / "out" / "sub" / "file.bin"
-    assert fetch([mirrors["good"]], destination, MD5) == destination
+    previous = os.umask(0o022)
+    try:
+        assert fetch([mirrors["good"]], destination, MD5) == destination
+    finally:
+        os.umask(previous)
+    assert destination.stat().st_mode & 0o777 == 0o644  # readable by colleagues, as the umask allows
     assert destination.read_bytes() == CONTENT
     assert leftovers(destination.parent) == ["file.bin"]
 

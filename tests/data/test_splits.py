@@ -72,5 +72,5 @@ def test_split_by_file_order_takes_the_test_part_from_either_end():
 def test_split_by_file_order_refuses_unknown_ends_and_fractions():
     with pytest.raises(ValueError, match=r"test_part='middle' is not known; expected one of \['last', 'first'\]"):
         split_by_file_order(LABELS, 0.9, "middle")
-    with pytest.raises(ValueError, match="train fraction"):
+    with pytest.raises(ValueError, match="train_fraction must be a number in \\(0, 1\\), got 1.0"):
         split_by_file_order(LABELS, 1.0)

@@ -392,7 +392,7 @@ def test_an_archive_member_that_escapes_the_folder_is_refused(tmp_path):
     write_tar_gz(tmp_path / "CIFAR10" / "cifar-10-python.tar.gz", {"../escaped": b"x"})
     with pytest.raises(ValueError, match="cifar-10-python.tar.gz"):
         cifar10("train", root=tmp_path)
-    assert not (tmp_path / "escaped").exists()
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "CIFAR10" / "escaped").exists()
 
 
 def test_download_fetches_only_the_missing_files_from_the_mirrors(tmp_path, monkeypatch):

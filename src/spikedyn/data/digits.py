@@ -9,20 +9,15 @@ import torch
 from sklearn.datasets import load_digits
 
 from spikedyn.data.base import DatasetInfo, FrameDataset
+from spikedyn.data.options import MAX_IN_MEMORY_BYTES, check_bool, check_int, check_memory, check_sample_size, check_time_steps
 from spikedyn.data.registry import register_dataset
-from spikedyn.data.splits import VALIDATION_FRACTION, check_split, stratified_holdout
+from spikedyn.data.splits import VALIDATION_FRACTION, check_split, check_split_seed, stratified_holdout
 
 #: Fraction of each class held out for test; the rest plays the official training set.
 TEST_FRACTION = 0.20
 #: load_digits pixels are counts 0..16 (4x4 blocks of a 32x32 bitmap).
 MAX_PIXEL = 16.0
 CLASSES = tuple(str(d) for d in range(10))
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +38,7 @@ def digits_split(split: str, split_seed: int = 0, val_fraction: float = VALIDATI
     """
     check_split(split)
     _, labels = digit_images()
-    rest, test = stratified_holdout(labels, TEST_FRACTION, split_seed)
+    rest, test = stratified_holdout(labels, TEST_FRACTION, split_seed, key="TEST_FRACTION")
     if split == "test":
         return test
     train, val = stratified_holdout(labels[rest], val_fraction, split_seed)
@@ -56,7 +51,7 @@ def upscale_images(images: np.ndarray, factor: int) -> np.ndarray:
     Nearest neighbour invents no intensities: each pixel becomes a factor x factor block, so
     averaging the blocks gives the original back exactly, and mean and std are unchanged.
     """
-    factor = _positive_int("upscale", factor)
+    factor = check_int("upscale", factor, 1)
     return np.repeat(np.repeat(np.asarray(images), factor, axis=-2), factor, axis=-1)
 
 
@@ -89,15 +84,20 @@ class DigitsDataset(FrameDataset):
         self, split: str, time_steps: int = 4, upscale: int = 1, augment: bool = False, split_seed: int = 0,
         val_fraction: float = VALIDATION_FRACTION,
     ) -> None:  # fmt: skip
-        time_steps = _positive_int("time_steps", time_steps)
-        upscale = _positive_int("upscale", upscale)
+        time_steps = check_time_steps(time_steps)
+        upscale = check_int("upscale", upscale, 1)
+        augment = check_bool("augment", augment)
+        check_split_seed(split_seed)
         images, labels = digit_images()
         indices = digits_split(split, split_seed, val_fraction)
+        size = 8 * upscale
+        check_sample_size({"time_steps": time_steps, "upscale": upscale}, time_steps, (1, size, size))
+        images_shape = (len(indices), 1, size, size)
+        check_memory("upscale", f"the {split} split of digits with upscale={upscale}", images_shape, MAX_IN_MEMORY_BYTES, hint="use a smaller upscale")
         mean, std = train_statistics(split_seed, val_fraction)
         normalised = (upscale_images(images[indices], upscale) - mean) / std
         self.indices = indices
         self.images = torch.from_numpy(normalised.astype(np.float32)).unsqueeze(1)  # [N, 1, H, W]
-        size = 8 * upscale
         info = DatasetInfo(name="digits", num_classes=10, frame_shape=(1, size, size), time_steps=time_steps, classes=CLASSES)
         # shift by up to one original pixel; the border is the normalised value of a blank pixel
         transform = RandomShift(upscale, fill=-mean / std) if augment and split == "train" else None  # evaluation is never augmented

@@ -11,18 +11,25 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from spikedyn.atomic import publish_mode
+
 _CHUNK = 1 << 20
 _MD5 = re.compile(r"[0-9a-fA-F]{32}")
 _USER_AGENT = "spikedyn"  # some mirrors refuse urllib's default agent
 
 
-def md5_of(path: str | os.PathLike[str]) -> str:
-    """The MD5 hex digest of the file at ``path``, read in chunks so large archives need little memory."""
-    digest = hashlib.md5()
+def digest_of(path: str | os.PathLike[str], algorithm: str = "md5") -> str:
+    """The hex digest (``algorithm`` of hashlib) of the file at ``path``, read in chunks so large files need little memory."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as file:
         for chunk in iter(lambda: file.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def md5_of(path: str | os.PathLike[str]) -> str:
+    """The MD5 hex digest of the file at ``path``: what published datasets are checked against."""
+    return digest_of(path, "md5")
 
 
 def verified(path: str | os.PathLike[str], md5: str) -> bool:
@@ -73,6 +80,7 @@ def fetch(urls: Sequence[str], destination: str | os.PathLike[str], md5: str, ti
             if got != md5:
                 failures.append(f"{url}: checksum mismatch (MD5 {got}, expected {md5})")
                 continue
+            publish_mode(temporary)  # mkstemp made it 0600: give it the mode the user's umask asks for
             os.replace(temporary, destination)
             return destination
         # URLError, HTTPError and timeouts are OSErrors; IncompleteRead an HTTPException; ValueError a malformed URL

@@ -24,8 +24,9 @@ from spikedyn.data.event_camera import (
 )
 from spikedyn.data.event_dataset import EventFrameDataset
 from spikedyn.data.event_sources import NMNIST_SOURCE
-from spikedyn.data.neuromorphic import assemble_event_dataset
+from spikedyn.data.neuromorphic import assemble_event_dataset, check_frame_options
 from spikedyn.data.nmnist_format import write_nmnist_file
+from spikedyn.data.options import check_fraction, check_int, check_optional_int, check_path
 from spikedyn.data.registry import DATASETS
 from spikedyn.data.splits import VALIDATION_FRACTION, check_split
 
@@ -38,29 +39,25 @@ COMPLETE_MARKER = "complete.json"
 STARTED_MARKER = "started.json"
 #: Digits simulated per call while generating (bounds the memory their events take).
 GENERATION_BATCH = 512
+#: The simulated sensor (W, H): N-MNIST's.
+SENSOR = (34, 34)
 
 
 def _event_digits_parameters(**parameters: object) -> dict[str, object]:
     """The parameters, checked, as JSON gives them back (tuples become lists): stored and requested compare equal."""
     for name in ("seed", "split_seed"):
-        value = parameters[name]
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+        check_int(name, parameters[name], 0)
     pixel_thresholds((1, 1), parameters["threshold"], parameters["threshold_sigma"], 0)
     check_positive("eps", parameters["eps"])
     check_rate(parameters["noise_rate_hz"])
     saccade_offsets(SACCADE_PATH, parameters["saccade_us"], parameters["dt_us"])
-    limit = parameters["limit"]
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1):
-        raise ValueError(f"limit must be None (all digits) or a positive int, got {limit!r}")
-    upscale = parameters["upscale"]
-    if isinstance(upscale, bool) or not isinstance(upscale, (int, np.integer)) or upscale < 1:
-        raise ValueError(f"upscale must be a positive int, got {upscale!r}")
+    check_optional_int("limit", parameters["limit"], 1, why="or None for all digits")
+    upscale = check_int("upscale", parameters["upscale"], 1)
     width, height = check_sensor(parameters["sensor"])
     if width > 256 or height > 240:
         raise ValueError(f"sensor {width}x{height} does not fit the N-MNIST format, which holds x < 256 and y < 240")
     if 8 * upscale > min(width, height):
-        raise ValueError(f"digits upscaled {upscale}x ({8 * upscale}x{8 * upscale}) do not fit on the {width}x{height} sensor")
+        raise ValueError(f"upscale={upscale}: digits upscaled {upscale}x ({8 * upscale}x{8 * upscale}) do not fit on the {width}x{height} sensor")
     return json.loads(json.dumps({"version": EVENT_DIGITS_VERSION, **parameters}, default=_plain))
 
 
@@ -98,7 +95,7 @@ def ensure_event_digits(
     root: str | os.PathLike[str],
     *,
     upscale: int = 3,
-    sensor: tuple[int, int] = (34, 34),
+    sensor: tuple[int, int] = SENSOR,
     threshold: float = 0.15,
     threshold_sigma: float = 0.0,
     eps: float = EPS,
@@ -196,7 +193,14 @@ def build_event_digits(
     limit: int | None = None,
     **frame_options: object,
 ) -> EventFrameDataset:
-    """One split of event_digits as frames, generating the folder first if needed (about 6 s, once)."""
+    """One split of event_digits as frames, generating the folder first if needed (about 6 s, once).
+
+    Every option is checked before the folder is generated; an error names the option.
+    """
+    check_path("root", root)
+    check_split(split)
+    check_fraction("val_fraction", val_fraction)
+    check_frame_options((*SENSOR, 2), **frame_options)  # type: ignore[arg-type]
     folder = ensure_event_digits(root, upscale=upscale, threshold=threshold, split_seed=split_seed, limit=limit)
     files, labels = event_digits_files(root, split, split_seed, val_fraction)
     width, height = event_digits_parameters(root)["sensor"]
@@ -213,5 +217,5 @@ DATASETS.register_variant(
     "stored like N-MNIST on a 34x34 sensor: offline neuromorphic data; T=10.",
     root="data", split_seed=0, val_fraction=VALIDATION_FRACTION, upscale=3, threshold=0.15, limit=None, time_steps=10,
     split_by="number", resize=None,
-    cache=True, cache_root=None, flip=False, crop_padding=0, nda=False,
+    cache=True, cache_root=None, cache_verify="stat", flip=False, crop_padding=0, nda=False,
 )  # fmt: skip

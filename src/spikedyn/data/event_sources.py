@@ -2,8 +2,9 @@
 
 tonic provides the downloads, checksums and file readers; this adds what it lacks: listing
 that does not demand the whole dataset (so small test folders work), file orders that make
-the papers' splits reproducible, integer labels for N-Caltech101, and a message saying where
-to put the files when a dataset is missing.
+the papers' splits reproducible, integer labels for N-Caltech101, a message saying where to
+put the files when a dataset is missing, and readers that treat files as untrusted: a damaged
+file is an EventFileError naming it, never a crash or silently wrapped values.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from numpy.lib import recfunctions
+
+from spikedyn.data.aedat4 import read_aedat4
+from spikedyn.data.event_errors import read_error
 
 Listing = tuple[list[Path], np.ndarray]
 
@@ -56,11 +59,6 @@ class EventSource:
             f"Download {', '.join(dict.fromkeys(archives))} from {', '.join(dict.fromkeys(urls))} into {self.folder(root)} "
             f"and extract it there, or pass download=True to let tonic fetch and verify it."
         )
-
-
-def read_error(path: Path, reason: object) -> ValueError:
-    """The error for a data file that cannot be parsed: it names the file."""
-    return ValueError(f"cannot read event file {path}: {reason}")
 
 
 def _sorted_files(folder: Path, suffix: str) -> list[Path]:
@@ -173,17 +171,6 @@ def _list_cifar10dvs(folder: Path, train: bool) -> Listing:
     return files, np.array(labels, dtype=np.int64)
 
 
-def _read_cifar10dvs(path: Path) -> np.ndarray:
-    from tonic.io import read_aedat4
-
-    try:
-        events = read_aedat4(str(path))
-    except Exception as error:  # noqa: BLE001 - aedat raises its own types; the file is what matters
-        raise read_error(path, error) from error
-    events.dtype.names = ["t", "x", "y", "p"]  # tonic's own renaming of the aedat fields
-    return events
-
-
 CIFAR10DVS_SOURCE = EventSource(
     name="cifar10dvs",
     tonic_class="CIFAR10DVS",
@@ -191,7 +178,7 @@ CIFAR10DVS_SOURCE = EventSource(
     class_names=_cifar10dvs_classes,
     official_split=False,
     list_files=_list_cifar10dvs,
-    read=_read_cifar10dvs,
+    read=read_aedat4,  # aedat as tonic's read_aedat4 uses it, each file's structure checked first
     expected_layout="<class>/cifar10_<class>_<n>.aedat4 for the ten classes airplane ... truck (the extracted class zips)",
 )
 
@@ -211,7 +198,12 @@ def _dvsgesture_classes(folder: Path) -> tuple[str, ...]:
     return tuple(DVSGesture.classes)
 
 
+#: DVS128 Gesture's sensor (W, H, P), as tonic gives it.
+DVSGESTURE_SENSOR = (128, 128, 2)
+
+
 def _read_dvsgesture(path: Path) -> np.ndarray:
+    """tonic's DVSGesture file: [N, 4] of x, y, p, t in ms; every column checked on its raw values before any cast."""
     from tonic.datasets import DVSGesture
 
     try:
@@ -220,15 +212,39 @@ def _read_dvsgesture(path: Path) -> np.ndarray:
         raise read_error(path, error) from error
     if table.ndim != 2 or table.shape[1] != 4:
         raise read_error(path, f"expected an array [N, 4] of x, y, p, t(ms), got shape {table.shape}")
-    table = table.copy()
-    table[:, 3] *= 1000  # tonic's own step: milliseconds to microseconds
-    return recfunctions.unstructured_to_structured(table, DVSGesture.dtype)
+    width, height, polarities = DVSGESTURE_SENSOR
+    events = np.zeros(len(table), dtype=DVSGesture.dtype)
+    for column, (field, high) in enumerate((("x", width - 1), ("y", height - 1), ("p", polarities - 1))):
+        events[field] = check_column(path, table[:, column], field, high, integral=True)
+    milliseconds = check_column(path, table[:, 3], "t", np.iinfo(np.int64).max // 1000, integral=False)
+    # tonic's own step, milliseconds to microseconds; fractional milliseconds are rounded to the microsecond
+    events["t"] = np.rint(milliseconds * 1000) if milliseconds.dtype.kind == "f" else milliseconds.astype(np.int64) * 1000
+    return events
+
+
+def check_column(path: Path, values: np.ndarray, field: str, high: int, integral: bool) -> np.ndarray:
+    """``values`` if they are finite numbers in [0, high] (and whole when ``integral``), checked before any cast.
+
+    An error names the file and the field: a cast first would wrap x = 65541 to 5 in int16, or
+    read p = 7 as True.
+    """
+    expected = f"{'integers' if integral else 'numbers'} in [0, {high}]"
+    kind = values.dtype.kind
+    if kind not in "biuf":
+        raise read_error(path, f"field {field} holds {values.dtype} values, expected {expected}")
+    if kind == "f" and not np.all(np.isfinite(values)):
+        raise read_error(path, f"field {field} holds non-finite values (NaN or infinity), expected {expected}")
+    if kind == "f" and integral and np.any(values != np.floor(values)):
+        raise read_error(path, f"field {field} holds the non-integer {values[values != np.floor(values)][0].item()}, expected {expected}")
+    if len(values) and (values.min() < 0 or values.max() > high):
+        raise read_error(path, f"field {field} spans [{values.min()}, {values.max()}], expected {expected}")
+    return values
 
 
 DVSGESTURE_SOURCE = EventSource(
     name="dvs128_gesture",
     tonic_class="DVSGesture",
-    sensor_size=(128, 128, 2),
+    sensor_size=DVSGESTURE_SENSOR,
     class_names=_dvsgesture_classes,
     official_split=True,
     list_files=_list_dvsgesture,

@@ -21,6 +21,7 @@ from PIL import Image
 
 from spikedyn.data.augment import Normalize, check_generator, random_int, random_uniform
 from spikedyn.data.base import DatasetInfo, FrameDataset
+from spikedyn.data.options import check_bool, check_fraction, check_path, check_sample_size, check_side, check_time_steps
 from spikedyn.data.registry import DATASETS
 from spikedyn.data.splits import check_split, check_split_seed, split_indices
 
@@ -240,17 +241,14 @@ class ImageFolderDataset(FrameDataset):
         return image.unsqueeze(0).expand(self.info.time_steps, *image.shape)
 
 
-def _check_options(time_steps: int, crop: int, augment: bool, val_fraction: float, split_seed: int | None) -> None:
+def _check_options(root: object, time_steps: int, crop: int, augment: bool, val_fraction: float, split_seed: int | None) -> None:
+    check_path("root", root)
+    check_time_steps(time_steps)
+    check_side("crop", crop)
+    check_sample_size({"time_steps": time_steps, "crop": crop}, time_steps, (3, crop, crop))
+    check_bool("augment", augment)
+    check_fraction("val_fraction", val_fraction)
     check_split_seed(split_seed)
-    for option, value in (("time_steps", time_steps), ("crop", crop)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{option} must be an int, got {value!r}")
-    if time_steps < 1 or crop < 1:
-        raise ValueError(f"time_steps and crop must be positive ints, got time_steps={time_steps!r}, crop={crop!r}")
-    if not isinstance(augment, bool):
-        raise TypeError(f"augment must be True or False, got {augment!r}")
-    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)) or not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be a number in [0, 1) (the share of each class held out for 'val'), got {val_fraction!r}")
 
 
 def build_imagenet(
@@ -273,7 +271,7 @@ def build_imagenet(
     sorted file order (the PLIF authors' ordered split, :func:`~spikedyn.data.splits.stratified_holdout`).
     """
     check_split(split)
-    _check_options(time_steps, crop, augment, val_fraction, split_seed)
+    _check_options(root, time_steps, crop, augment, val_fraction, split_seed)
     root = Path(root)
     base = root / FOLDER
     if not base.is_dir():

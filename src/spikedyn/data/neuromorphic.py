@@ -16,7 +16,7 @@ from spikedyn.data.augment import (
 )
 from spikedyn.data.base import DatasetInfo, Transform
 from spikedyn.data.cache import FrameCache
-from spikedyn.data.event_dataset import EventFrameDataset
+from spikedyn.data.event_dataset import CACHE_VERIFY, EventFrameDataset
 from spikedyn.data.event_sources import (
     CIFAR10DVS_SOURCE,
     DVSGESTURE_SOURCE,
@@ -24,6 +24,18 @@ from spikedyn.data.event_sources import (
     NMNIST_SOURCE,
     EventSource,
     Listing,
+)
+from spikedyn.data.frames import SPLIT_BY
+from spikedyn.data.options import (
+    OptionError,
+    check_bool,
+    check_choice,
+    check_fraction,
+    check_int,
+    check_path,
+    check_sample_size,
+    check_side,
+    check_time_steps,
 )
 from spikedyn.data.registry import DATASETS
 from spikedyn.data.spikformer_augment import IMP_NCALTECH101_CONFIG_SPACE, SPIKFORMER_DVS_SPACE, SpikformerDVSAugment
@@ -64,13 +76,15 @@ def nda_transform(nda: bool | str) -> Transform | None:
     """The transform an ``nda`` option names: True NDA (:class:`NeuromorphicAugment`), False none, or one of :data:`NDA_CHOICES`."""
     if isinstance(nda, bool):
         return NeuromorphicAugment() if nda else None
-    if nda not in NDA_CHOICES:
-        raise ValueError(f"nda={nda!r} is not known; expected True, False or one of {list(NDA_CHOICES)}")
+    if not isinstance(nda, str) or nda not in NDA_CHOICES:
+        raise OptionError("nda", f"nda={nda!r} is not known; expected True, False or one of {list(NDA_CHOICES)}")
     return NDA_CHOICES[nda]()
 
 
 def event_augmentation(size: tuple[int, int], flip: bool, crop_padding: int, nda: bool | str) -> Transform | None:
     """The IMP paper's training augmentation of frames: random crop with padding, flip, then ``nda``; None if all off."""
+    flip = check_bool("flip", flip)
+    crop_padding = check_int("crop_padding", crop_padding, 0, max(size), "at most the frame's side")
     steps: list[Transform] = []
     if crop_padding:
         steps.append(RandomCrop(size, padding=crop_padding))
@@ -80,6 +94,36 @@ def event_augmentation(size: tuple[int, int], flip: bool, crop_padding: int, nda
     if last is not None:
         steps.append(last)
     return Compose(steps) if steps else None
+
+
+def check_frame_options(
+    sensor_size: tuple[int, int, int],
+    *,
+    time_steps: int,
+    split_by: str,
+    resize: int | None,
+    cache: bool,
+    cache_root: str | None,
+    cache_verify: str,
+    flip: bool,
+    crop_padding: int,
+    nda: bool | str,
+) -> tuple[int, int, int]:
+    """The frame shape (P, H, W) the options give, each option checked first: an error names it.
+
+    Called before anything is listed, generated, read or allocated, so a bad option costs nothing.
+    """
+    time_steps = check_time_steps(time_steps)
+    check_choice("split_by", split_by, SPLIT_BY)
+    resize = None if resize is None else check_side("resize", resize)
+    check_bool("cache", cache)
+    check_path("cache_root", cache_root, optional=True)
+    check_choice("cache_verify", cache_verify, CACHE_VERIFY)
+    width, height, polarities = sensor_size
+    shape = (polarities, resize, resize) if resize else (polarities, height, width)
+    check_sample_size({"time_steps": time_steps, "resize": resize}, time_steps, shape)
+    event_augmentation(shape[1:], flip, crop_padding, nda)
+    return shape
 
 
 def frame_cache(root: str | Path, dataset: str, **parameters: object) -> FrameCache:
@@ -106,20 +150,26 @@ def assemble_event_dataset(
     flip: bool,
     crop_padding: int,
     nda: bool | str,
+    cache_verify: str = "stat",
 ) -> EventFrameDataset:
-    """The frame dataset of one split's event files: its info, frame cache and (train only) augmentation."""
-    width, height, polarities = sensor_size
-    shape = (polarities, resize, resize) if resize else (polarities, height, width)
+    """The frame dataset of one split's event files: its info, frame cache and (train only) augmentation.
+
+    ``cache_verify`` is how a cache entry recognises its file (:data:`CACHE_VERIFY`).
+    """
+    shape = check_frame_options(
+        sensor_size, time_steps=time_steps, split_by=split_by, resize=resize, cache=cache, cache_root=cache_root,
+        cache_verify=cache_verify, flip=flip, crop_padding=crop_padding, nda=nda,
+    )  # fmt: skip
+    time_steps, resize = int(time_steps), None if resize is None else int(resize)
     info = DatasetInfo(name, num_classes=len(classes), frame_shape=shape, time_steps=time_steps, classes=classes)
-    augmentation = event_augmentation(shape[1:], flip, crop_padding, nda)  # built for every split: bad options fail early
-    transform = augmentation if split == "train" else None
+    transform = event_augmentation(shape[1:], flip, crop_padding, nda) if split == "train" else None
     store = None
     if cache:
         parameters = dict(time_steps=time_steps, split_by=split_by, resize=resize, sensor_size=list(sensor_size))
         store = frame_cache(Path(cache_root) if cache_root else Path(root) / "frames_cache", name, **parameters)
     return EventFrameDataset(
-        info, files, np.asarray(labels), read, sensor_size,
-        data_folder=data_folder, split_by=split_by, resize=resize, cache=store, transform=transform,
+        info, files, np.asarray(labels), read, sensor_size, data_folder=data_folder, split_by=split_by, resize=resize,
+        cache=store, cache_verify=cache_verify, transform=transform,
     )  # fmt: skip
 
 
@@ -142,11 +192,16 @@ def build_event_dataset(
     ``val_fraction=0`` leaves it empty. Without an official split, the train and test parts are
     ``train_fraction`` of each class's files and the rest, the test part at the end ``test_part``
     names (:func:`split_by_file_order`). ``frame_options`` are those of
-    :func:`assemble_event_dataset` (time_steps, split_by, resize, cache, cache_root and the
-    train-only augmentation flip, crop_padding, nda).
+    :func:`assemble_event_dataset` (time_steps, split_by, resize, cache, cache_root, cache_verify
+    and the train-only augmentation flip, crop_padding, nda).
     """
+    check_path("root", root)
+    download = check_bool("download", download)
+    check_fraction("val_fraction", val_fraction)
     check_split_seed(split_seed)
+    check_fraction("train_fraction", train_fraction, low_open=True)
     check_test_part(test_part)
+    check_frame_options(source.sensor_size, **frame_options)  # type: ignore[arg-type]
     files, labels = _listing(source, root, split != "test", train_fraction, test_part, download)
     if split != "test":
         chosen = split_indices(split, labels, val_fraction, split_seed)
@@ -159,7 +214,7 @@ def build_event_dataset(
 
 
 COMMON = dict(
-    root="data", split_by="number", download=False, cache=True, cache_root=None,
+    root="data", split_by="number", download=False, cache=True, cache_root=None, cache_verify="stat",
     val_fraction=VALIDATION_FRACTION, split_seed=0, flip=False, crop_padding=0, nda=False,
 )  # fmt: skip
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from spikedyn.data.options import OptionError, check_fraction, check_optional_int
+
 #: The splits every dataset serves; "val" is carved out of the official training set.
 SPLITS = ("train", "val", "test")
 #: The PLIF paper's protocol B: 15% of each class of the training set for validation.
@@ -22,23 +24,15 @@ def check_split(split: str) -> str:
     return split
 
 
-def _check_fraction(fraction: float) -> float:
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 1.0:
-        raise ValueError(f"the held-out fraction must be a number in [0, 1), got {fraction!r}")
-    return float(fraction)
-
-
 def check_split_seed(seed: int | None) -> int | None:
-    """``seed`` if it is an int (a random split) or None (the split in dataset order), else a TypeError."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise TypeError(f"split_seed must be an int (a random per-class split) or None (the per-class split in dataset order), got {seed!r}")
-    return seed
+    """``seed`` if it is an int >= 0 (a random split) or None (the split in dataset order), else an error naming split_seed."""
+    return check_optional_int("split_seed", seed, 0, why="a random per-class split, or None for the per-class split in dataset order")
 
 
 def check_test_part(test_part: str) -> str:
     """``test_part`` if it is one of :data:`TEST_PARTS`, else a ValueError naming them."""
     if test_part not in TEST_PARTS:
-        raise ValueError(f"test_part={test_part!r} is not known; expected one of {list(TEST_PARTS)} (which end of each class's files is the test part)")
+        raise OptionError("test_part", f"test_part={test_part!r} is not known; expected one of {list(TEST_PARTS)} (which end of each class's files is the test part)")
     return test_part
 
 
@@ -52,17 +46,18 @@ def _first_of_each_class(labels: np.ndarray, count: Callable[[int], int]) -> tup
     return chosen, np.setdiff1d(np.arange(len(labels)), chosen)
 
 
-def stratified_holdout(labels: np.ndarray, fraction: float, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+def stratified_holdout(labels: np.ndarray, fraction: float, seed: int | None, key: str = "val_fraction") -> tuple[np.ndarray, np.ndarray]:
     """(kept, held_out) sorted index arrays: a ``fraction`` of each class held out, at random or in order.
 
     With an int ``seed``, round(fraction * n_c) random samples of each class c are held out; the
     same labels, fraction and seed always give the same split, whatever the machine. With
     ``seed=None`` the split follows the dataset's order, as the PLIF authors' ``split_dataset``
     (codes/train_val.py L22-40) does: the first ceil((1 - fraction) * n_c) samples of each class
-    are kept, the rest held out. ``fraction=0`` keeps everything in both cases.
+    are kept, the rest held out. ``fraction=0`` keeps everything in both cases. ``key`` is the
+    option that gave ``fraction``, for the error that refuses it.
     """
     labels = np.asarray(labels)
-    fraction = _check_fraction(fraction)
+    fraction = check_fraction(key, fraction)
     if check_split_seed(seed) is None:
         return _first_of_each_class(labels, lambda n: math.ceil(n * (1.0 - fraction)))
     rng = np.random.default_rng(seed)
@@ -85,8 +80,7 @@ def split_by_file_order(labels: np.ndarray, train_fraction: float, test_part: st
     ``cifar10_<class>_0`` .. ``_99`` test, ``_100`` .. ``_999`` train). No seed is involved.
     """
     labels = np.asarray(labels)
-    if isinstance(train_fraction, bool) or not isinstance(train_fraction, (int, float)) or not 0.0 < train_fraction < 1.0:
-        raise ValueError(f"the per-class train fraction must be a number in (0, 1), got {train_fraction!r}")
+    train_fraction = check_fraction("train_fraction", train_fraction, low_open=True)
     if check_test_part(test_part) == "last":
         return _first_of_each_class(labels, lambda n: int(round(train_fraction * n)))
     test, train = _first_of_each_class(labels, lambda n: n - int(round(train_fraction * n)))

@@ -18,6 +18,7 @@ import torch
 
 from spikedyn.data.augment import Normalize
 from spikedyn.data.base import DatasetInfo, FrameDataset, Transform
+from spikedyn.data.options import check_bool, check_fraction, check_path, check_time_steps
 from spikedyn.data.registry import DATASETS
 from spikedyn.data.splits import VALIDATION_FRACTION, check_split, check_split_seed, split_indices
 from spikedyn.data.static_augment import check_augment, static_augmentation
@@ -220,13 +221,11 @@ def _build(
     PLIF authors' split, :func:`~spikedyn.data.splits.stratified_holdout`); 0 leaves it empty.
     """
     check_split(split)
-    if isinstance(time_steps, bool) or not isinstance(time_steps, (int, np.integer)):
-        raise TypeError(f"time_steps must be a positive int, got {time_steps!r}")
-    if time_steps < 1:
-        raise ValueError(f"time_steps must be a positive int, got {time_steps!r}")
-    if not isinstance(download, bool):
-        raise TypeError(f"download must be True or False, got {download!r}")
+    check_path("root", root)
+    time_steps = check_time_steps(time_steps)
+    download = check_bool("download", download)
     check_augment(augment)
+    check_fraction("val_fraction", val_fraction)
     check_split_seed(split_seed)
     folder = Path(root) / source.folder
     train_paths = source.paths(folder, "train", download)  # the test split needs them too: its normalisation

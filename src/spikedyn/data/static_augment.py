@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from spikedyn.data.augment import Compose, RandomAffine, RandomCrop, RandomHorizontalFlip
 from spikedyn.data.base import Transform
+from spikedyn.data.options import OptionError
 
 #: The ``augment`` choices: the authors' released code (the default), the paper's text, none.
 #: True and False are accepted for "code" and "none".
@@ -31,9 +32,9 @@ def check_augment(augment: bool | str) -> str:
     if isinstance(augment, bool):
         return "code" if augment else "none"
     if not isinstance(augment, str):
-        raise TypeError(f"augment must be one of {list(AUGMENT_CHOICES)} (or True / False for 'code' / 'none'), got {augment!r}")
+        raise OptionError("augment", f"augment must be one of {list(AUGMENT_CHOICES)} (or True / False for 'code' / 'none'), got {augment!r}")
     if augment not in AUGMENT_CHOICES:
-        raise ValueError(f"augment={augment!r} is not known; expected one of {list(AUGMENT_CHOICES)} (or True / False for 'code' / 'none')")
+        raise OptionError("augment", f"augment={augment!r} is not known; expected one of {list(AUGMENT_CHOICES)} (or True / False for 'code' / 'none')")
     return augment
 
 

@@ -179,15 +179,32 @@ def idx_paths(folder: Path, part: str, download: bool, title: str, mirrors: Sequ
     return [_idx_file(folder, name) for name in names]  # type: ignore[misc]
 
 
+def _plain_members_only(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo:
+    """tarfile's "data" filter (nothing outside ``destination``, no links out, no devices), then relative folders and files only.
+
+    The CIFAR-10 archive holds no links and no absolute names, so any is refused, even one that would stay inside.
+    """
+    if member.name.startswith("/") or os.path.isabs(member.name):
+        raise tarfile.FilterError(f"member {member.name!r} has an absolute path; the CIFAR-10 archive holds only relative ones")
+    member = tarfile.data_filter(member, destination)
+    if not (member.isfile() or member.isdir()):
+        raise tarfile.FilterError(f"member {member.name!r} is a link or special file; the CIFAR-10 archive holds only folders and files")
+    return member
+
+
 def _unpack_cifar(archive: Path, folder: Path) -> None:
     """Unpack ``cifar-10-batches-py/`` from ``archive`` into ``folder``, keeping batches already there.
 
-    The "data" filter refuses members that would land outside the folder, links out of it and devices.
+    Members are extracted into a scratch folder inside ``folder`` through :func:`_plain_members_only`:
+    a member that would land outside it, a link or a device is refused before it is written, and the
+    scratch folder, with any members unpacked before it, is removed.
     """
+    if not hasattr(tarfile, "data_filter"):
+        raise RuntimeError(f"unpacking {archive} safely needs tarfile's extraction filters (Python 3.10.12, 3.11.4 or later)")
     with tempfile.TemporaryDirectory(dir=folder, prefix=".unpack-") as scratch:
         try:
             with tarfile.open(archive, "r:gz") as tar:
-                tar.extractall(scratch, filter="data")
+                tar.extractall(scratch, filter=_plain_members_only)
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             raise ValueError(f"{archive} cannot be unpacked ({type(error).__name__}: {error}); {CORRUPT}") from error
         unpacked = Path(scratch) / CIFAR10_FOLDER
