@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,10 @@ from spikedyn.training.config import (
     load_config,
     save_config,
 )
+from spikedyn.training.config_yaml import MAX_BYTES, MAX_DEPTH, MAX_VALUES, read_file
 from spikedyn.training.schema import ExperimentConfig, NeuronConfig
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def write(path: Path, text: str) -> Path:
@@ -70,6 +74,115 @@ def test_the_top_level_must_be_a_mapping_and_valid_yaml(tmp_path):
 
 def test_a_missing_file_is_a_config_error(tmp_path):
     assert "cannot read" in error_of(tmp_path / "nowhere.yaml")
+
+
+def test_a_config_that_is_not_utf8_names_the_file_and_the_line(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: run\ndescription: caf\u00e9\n".encode("latin-1"))
+    message = error_of(path)
+    assert message.startswith(str(path)) and "not UTF-8" in message and "line 2" in message
+
+
+def test_a_config_far_larger_than_any_config_is_refused_unread(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_bytes(b"# padding\n" * (MAX_BYTES // 10 + 1))
+    assert "larger than" in error_of(path)
+
+
+# ------------------------------------------------------------------ YAML limits: aliases, depth, duplicate keys
+
+
+def _alias_bomb(levels: int) -> str:
+    """The "billion laughs" under model.options.x: each line an anchor of 9 aliases of the one before, 9**levels values in all."""
+    lines = ['      - &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"      - &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "model:\n  options:\n    x:\n" + "\n".join(lines) + "\n"
+
+
+@pytest.mark.drill
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path):
+    path = write(tmp_path / "laughs.yaml", _alias_bomb(7))  # 9**7 = 4.8 million "lol"s from 8 lines
+    tracemalloc.start()
+    try:
+        message = error_of(path)
+        assert tracemalloc.get_traced_memory()[1] < 8 * 2**20  # peak bytes: the 4.8 million values were never built
+    finally:
+        tracemalloc.stop()
+    assert message.startswith(str(path)) and "model.options.x[" in message
+    assert f"more than {MAX_VALUES} values" in message and "aliases" in message
+    assert len(message) < 300
+
+
+@pytest.mark.drill
+def test_an_alias_bomb_in_an_override_is_refused_too():
+    bomb = "[" + ", ".join(["&a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]", *(f"&{b} [{', '.join([f'*{a}'] * 10)}]" for a, b in zip("abcd", "bcde"))]) + "]"
+    message = error_of(None, (f"model.options.x={bomb}",))
+    assert "override 'model.options.x=" in message and f"more than {MAX_VALUES} values" in message
+
+
+@pytest.mark.drill
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("model:\n  options: &x\n    a: *x\n", "model.options.a"),
+        ("sources: &x\n  data: *x\n", "sources.data"),
+        ("records:\n  weights: &w [a, *w]\n", "records.weights[1]"),
+    ],
+    ids=["mapping", "section", "list"],
+)
+def test_an_alias_inside_its_own_anchor_is_an_error_not_a_recursion(tmp_path, text, key):
+    path = tmp_path / "self.yaml"
+    message = error_of(path, text=text)
+    assert message.startswith(f"{path}: {key} (line ") and "inside its own anchor" in message
+
+
+@pytest.mark.drill
+def test_values_nested_thousands_deep_are_an_error_not_a_recursion(tmp_path):
+    path = tmp_path / "deep.yaml"
+    message = error_of(path, text="model:\n  options:\n    x: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert message.startswith(f"{path}: model.options.x[0]") and f"nested more than {MAX_DEPTH} levels" in message
+
+
+@pytest.mark.parametrize(
+    "text, key, lines",
+    [
+        ("model:\n  neuron:\n    tau: 2.0\n    kind: plif\n    tau: 3.0\n", "model.neuron.tau", "line 3 and again on line 5"),
+        ("name: a\nseed: 1\nname: b\n", "name", "line 1 and again on line 3"),
+        ("trainer: {max_epochs: 1, max_epochs: 2}\n", "trainer.max_epochs", "line 1 and again on line 1"),
+    ],
+    ids=["nested", "top-level", "flow"],
+)
+def test_a_key_set_twice_in_one_mapping_names_the_key_and_both_lines(tmp_path, text, key, lines):
+    path = tmp_path / "twice.yaml"
+    assert error_of(path, text=text) == f"{path}: {key}: duplicate key, set on {lines}; set it once"
+
+
+def test_ordinary_anchors_aliases_and_merge_keys_still_load(tmp_path):
+    path = write(
+        tmp_path / "anchors.yaml",
+        "sources:\n  <<: {lr: 'our choice: a test', seed: 'our choice: any'}\n  optimizer: &why 'our choice: the same'\n"
+        "  schedule: *why\n  seed: 'our choice: overrides the merged one'\nrecords:\n  weights: &w [features.0]\n"
+        "model:\n  neuron: &n {tau: 4.0}\n",
+    )
+    cfg = load_config(path)
+    assert cfg.sources == {"lr": "our choice: a test", "seed": "our choice: overrides the merged one", "optimizer": "our choice: the same", "schedule": "our choice: the same"}
+    assert cfg.records.weights == ["features.0"] and cfg.model.neuron.tau == 4.0
+
+
+def test_every_file_in_configs_reads_well_within_the_limits():
+    largest = 0
+    for path in CONFIGS.rglob("*.yaml"):
+        assert read_file(path, ())  # base files too, which are not whole configs on their own
+        assert path.stat().st_size * 100 < MAX_BYTES
+        largest = max(largest, _count(yaml.compose(path.read_text())))
+    assert 0 < largest * 20 < MAX_VALUES
+
+
+def _count(node: yaml.Node) -> int:
+    if isinstance(node, yaml.ScalarNode):
+        return 1
+    children = [child for pair in node.value for child in pair] if isinstance(node, yaml.MappingNode) else node.value
+    return 1 + sum(_count(child) for child in children)
 
 
 # ------------------------------------------------------------------ extends
@@ -320,6 +433,35 @@ def test_options_that_apply_to_plif_only_are_rejected_for_other_neurons():
 def test_every_problem_is_reported_at_once(tmp_path):
     message = error_of(tmp_path / "m.yaml", text="optimizer:\n  lr: 0\ndata:\n  batch_size: 0\n")
     assert "2 problems" in message and "optimizer.lr" in message and "data.batch_size" in message
+
+
+@pytest.mark.parametrize(
+    "text, keys",
+    [
+        (
+            "trainr: {}\nmodel:\n  neuron: {tua: 2}\n  options: [1]\ntrainer: {max_epochs: ten}\nrecords: {weights: [1]}\nsources: 5\n",
+            ["trainr", "model.neuron.tua", "model.options", "trainer.max_epochs", "records.weights", "sources"],
+        ),
+        (
+            "optimizer: {lr: 0, name: rms}\nmodel:\n  options: {pool: max}\n  neuron: {kind: lif, tau_shape: neuron}\n"
+            "data: {options: {resize: 2}}\nsources: {lrr: x, seed: ''}\nrecords: {weights: ['']}\n",
+            ["optimizer.name", "model.neuron.tau_shape", "optimizer.lr", "sources.lrr", "sources.seed", "records.weights[0]",
+             "model.options.pool", "data.options.resize"],
+        ),
+    ],
+    ids=["types", "values"],
+)
+def test_every_problem_names_its_dotted_key(tmp_path, text, keys):
+    path = tmp_path / "many.yaml"
+    head, *lines = error_of(path, text=text).splitlines()
+    assert head == f"{path}: {len(keys)} problems:"
+    assert sorted(line.split(": ", 1)[0] for line in lines) == sorted(f"  - {key}" for key in keys)
+
+
+def test_a_huge_value_is_shown_cut_short(tmp_path):
+    message = error_of(tmp_path / "long.yaml", text=f"trainer:\n  max_epochs: {list(range(5000))}\n")
+    assert message.startswith(f"{tmp_path / 'long.yaml'}: trainer.max_epochs: expected int, got [0, 1, 2,") and len(message) < 200
+    assert len(error_of(None, (f"trainer.max_epochs={list(range(5000))}",))) < 300
 
 
 # ------------------------------------------------------------------ dicts and saving

@@ -35,8 +35,10 @@ from spikedyn.training.config_types import (
     ConfigError,
     Problems,
     build,
+    cut,
     field_names,
     field_types,
+    shown,
     unknown_key,
 )
 from spikedyn.training.config_yaml import parse_yaml, read_file
@@ -47,6 +49,7 @@ __all__ = [
     "SURROGATES",
     "ConfigError",
     "config_from_dict",
+    "config_source",
     "config_to_dict",
     "load_config",
     "save_config",
@@ -75,12 +78,12 @@ def config_to_dict(cfg: ExperimentConfig) -> dict[str, Any]:
 
 def _split_override(override: str) -> tuple[list[str], object]:
     if not isinstance(override, str) or "=" not in override:
-        raise ConfigError(f"override {override!r}: expected 'dotted.key=value' (e.g. trainer.max_epochs=5)")
+        raise ConfigError(f"override {shown(override)}: expected 'dotted.key=value' (e.g. trainer.max_epochs=5)")
     key, text = override.split("=", 1)
     parts = key.strip().split(".")
     if not all(parts):
-        raise ConfigError(f"override {override!r}: the key {key.strip()!r} must be dotted names (e.g. model.neuron.tau)")
-    return parts, parse_yaml(text, f"override {override!r}")
+        raise ConfigError(f"override {shown(override)}: the key {key.strip()!r} must be dotted names (e.g. model.neuron.tau)")
+    return parts, parse_yaml(text, f"override {shown(override)}")
 
 
 def _apply_override(data: dict[str, Any], override: str) -> None:
@@ -95,7 +98,7 @@ def _apply_override(data: dict[str, Any], override: str) -> None:
             names = field_names(cls)
             if part not in names:
                 prefix = ".".join(parts[:depth]) + "." if depth else ""
-                raise ConfigError(f"override {override!r}: {unknown_key(prefix, part, names)}")
+                raise ConfigError(f"override {shown(override)}: {unknown_key(prefix, part, names)}")
             tp = field_types(cls)[part]
             cls = tp if dataclasses.is_dataclass(tp) else None
         if last:
@@ -105,7 +108,7 @@ def _apply_override(data: dict[str, Any], override: str) -> None:
         if child is None:
             child = node[part] = {}
         if not isinstance(child, dict):
-            raise ConfigError(f"override {override!r}: {dotted} is {child!r}, not a mapping, so it has no key {parts[depth + 1]!r}")
+            raise ConfigError(f"override {shown(override)}: {dotted} is {shown(child)}, not a mapping, so it has no key {parts[depth + 1]!r}")
         node = child
 
 
@@ -122,6 +125,12 @@ def _overlay(cls: type, defaults: dict[str, Any], data: Mapping[str, Any]) -> di
     return result
 
 
+def config_source(path: str | Path | None = None, overrides: Sequence[str] = ()) -> str:
+    """How errors name a config: its file (``<defaults>`` without one) and the overrides applied to it."""
+    source = "<defaults>" if path is None else str(path)
+    return f"{source} (with overrides {', '.join(cut(str(override)) for override in overrides)})" if overrides else source
+
+
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> ExperimentConfig:
     """The validated config of ``path`` (None: the schema defaults) with ``overrides`` applied.
 
@@ -130,8 +139,8 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     file (and defaults) make it, so ``model.options.input_size=16`` keeps the other options.
     """
     if isinstance(overrides, str):
-        raise ConfigError(f"overrides must be a sequence of 'dotted.key=value' strings, not one string: {overrides!r}")
-    source = "<defaults>" if path is None else str(path)
+        raise ConfigError(f"overrides must be a sequence of 'dotted.key=value' strings, not one string: {shown(overrides)}")
+    source = config_source(path)
     raw = {} if path is None else read_file(Path(path), ())
     if overrides:
         data = _overlay(ExperimentConfig, config_to_dict(ExperimentConfig()), raw)
@@ -141,8 +150,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
             except ConfigError as error:
                 raise ConfigError(f"{source}: {error}") from None
         raw = data
-        source += f" (with overrides {', '.join(map(str, overrides))})"
-    return config_from_dict(raw, source)
+    return config_from_dict(raw, config_source(path, overrides))
 
 
 def save_config(cfg: ExperimentConfig, path: str | Path) -> Path:

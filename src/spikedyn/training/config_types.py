@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import reprlib
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -47,6 +48,19 @@ def _describe(tp: object) -> str:
 
 
 _NO = object()  # a value that does not fit a type
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 3, 8, 8, 80, 80
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` cut to a line, so that a huge value in a config does not flood its error message."""
+    return _SHORT.repr(value)
+
+
+def cut(text: str, width: int = 80) -> str:
+    """``text`` with its middle replaced by "..." when longer than ``width``."""
+    return text if len(text) <= width else f"{text[: width // 2 - 2]}...{text[-(width // 2 - 1):]}"
 
 
 def _plain(value: object) -> object:
@@ -116,7 +130,7 @@ def build(cls: type, data: object, prefix: str, problems: Problems) -> object:
     """The dataclass ``cls`` from the mapping ``data``; missing keys take their defaults."""
     section = prefix.rstrip(".")
     if not isinstance(data, Mapping):
-        problems.append((section or "<top level>", f"expected a mapping, got {data!r} ({type(data).__name__})"))
+        problems.append((section or "<top level>", f"expected a mapping, got {shown(data)} ({type(data).__name__})"))
         return None
     hints, names = field_types(cls), field_names(cls)
     kwargs: dict[str, object] = {}
@@ -136,7 +150,7 @@ def build(cls: type, data: object, prefix: str, problems: Problems) -> object:
             expected = annotation if isinstance(annotation, str) else _describe(tp)
             if typing.get_args(tp)[-1:] == (Any,):
                 expected += " with plain YAML values (numbers, strings, booleans, null, lists, mappings)"
-            problems.append((dotted, f"expected {expected}, got {value!r} ({type(value).__name__})"))
+            problems.append((dotted, f"expected {expected}, got {shown(value)} ({type(value).__name__})"))
             continue
         kwargs[key] = fitted
     return cls(**kwargs)
