@@ -24,9 +24,9 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> su
     return subprocess.run([sys.executable, "-m", "spikedyn.cli", *args], capture_output=True, text=True, timeout=timeout, env=environment)
 
 
-def start_cli(*args: str) -> subprocess.Popen:
+def start_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     """Start ``spikedyn`` in a fresh interpreter without waiting for it."""
-    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "spikedyn.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
 
 

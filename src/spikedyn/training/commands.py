@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import linecache
 import sys
+from pathlib import Path
 
 from spikedyn.training.protocols import accuracy_lines, percent
+
+_PACKAGE = Path(__file__).resolve().parents[1]  # src/spikedyn
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -55,19 +59,75 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")  # a resumed run
 
 
+def _raised_by_spikedyn(error: BaseException) -> bool:
+    """Whether ``error`` comes from a ``raise`` statement in spikedyn's own code (not from torch, Lightning or Python)."""
+    frame = error.__traceback__
+    if frame is None:
+        return False
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    filename = frame.tb_frame.f_code.co_filename
+    return Path(filename).resolve().is_relative_to(_PACKAGE) and linecache.getline(filename, frame.tb_lineno).lstrip().startswith("raise ")
+
+
+def _user_error(error: Exception) -> bool:
+    """Whether ``error`` is about what the user gave or has (config, files, data, network, machine), not a bug.
+
+    Config errors, OS errors (a missing or unreadable file, no network, a full disk) and runs
+    stopped for a reason are; so are the ValueErrors and RuntimeErrors spikedyn raises on purpose
+    (a damaged checkpoint, a failed download). Anything else keeps its traceback.
+    """
+    from spikedyn.training.config_types import ConfigError
+    from spikedyn.training.stops import RunStopped
+
+    if isinstance(error, (ConfigError, OSError, RunStopped)):
+        return True
+    return isinstance(error, (ValueError, RuntimeError)) and _raised_by_spikedyn(error)
+
+
+def _one_line(error: Exception) -> str:
+    """The message of ``error`` on one line (a config error keeps its list of problems, one per line)."""
+    from spikedyn.training.config_types import ConfigError
+
+    text = str(error).strip() or type(error).__name__
+    if isinstance(error, ConfigError):
+        return text
+    first, *rest = [part.strip() for part in text.splitlines() if part.strip()]
+    for part in rest:  # "tried:\n  url: ...\n  url: ..." -> "tried: url: ...; url: ..."
+        first += (" " if first.endswith(":") else "; ") + part
+    return first
+
+
+def _report(command: str, error: Exception) -> int:
+    """Print a user error as ``spikedyn COMMAND: message`` (no traceback) and return the exit status; re-raise a bug.
+
+    The status is 2, or 130 for a run stopped by Ctrl-C (the shell's convention for SIGINT).
+    """
+    from spikedyn.training.stops import RunInterrupted
+
+    if not _user_error(error):
+        raise error
+    print(f"spikedyn {command}: {_one_line(error)}", file=sys.stderr)
+    return 130 if isinstance(error, RunInterrupted) else 2
+
+
 def _train(args: argparse.Namespace) -> int:
     from spikedyn.runtime import tune_cpu_allocator
-    from spikedyn.training.config import ConfigError, load_config
+    from spikedyn.training.accelerators import check_accelerator
+    from spikedyn.training.config import config_source, load_config
     from spikedyn.training.train import resume_config, train
 
     tune_cpu_allocator()
     _quiet_lightning()
     try:
-        config = resume_config(args.resume, args.overrides) if args.resume else load_config(args.config, args.overrides)
+        if args.resume:
+            config, source = resume_config(args.resume, args.overrides), config_source(args.resume, args.overrides)
+        else:
+            config, source = load_config(args.config, args.overrides), config_source(args.config, args.overrides)
+        check_accelerator(config.trainer, source)  # before the run folder is made
         run = train(config, output_dir=args.out, resume=args.resume)
-    except (ConfigError, FileNotFoundError, ValueError) as error:
-        print(f"spikedyn train: {error}", file=sys.stderr)
-        return 2
+    except Exception as error:  # noqa: BLE001 - _report re-raises what is not the user's to fix
+        return _report("train", error)
     print(format_summary(run.summary()))
     return 0
 
@@ -77,9 +137,8 @@ def _eval(args: argparse.Namespace) -> int:
 
     try:
         result = evaluate(args.run, args.split, args.checkpoint)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"spikedyn eval: {error}", file=sys.stderr)
-        return 2
+    except Exception as error:  # noqa: BLE001 - _report re-raises what is not the user's to fix
+        return _report("eval", error)
     print(f"{result['checkpoint']} (epoch {result['epoch']}): {args.split} accuracy {percent(result['acc'])}, "
           f"loss {result['loss']:.4f} over {result['samples']} samples")  # fmt: skip
     return 0

@@ -37,6 +37,7 @@ CHOICES: Mapping[str, tuple[object, ...]] = types.MappingProxyType(
         "optimizer.name": ("adam", "adamw", "sgd"),
         "scheduler.name": ("cosine", "none"),
         "trainer.precision": ("32-true", "bf16-mixed", "16-mixed", "64-true"),
+        "trainer.on_divergence": ("stop", "warn"),
     }
 )
 

@@ -109,6 +109,7 @@ class TrainerConfig:
     sync_batchnorm: bool = False  # BN statistics over all processes' batches (DDP)
     progress_bar: bool = True
     deterministic: bool = False
+    on_divergence: str = "stop"  # a NaN/inf loss or parameter, or a layer gone silent: "stop" the run | "warn" and go on
 
 
 @dataclass

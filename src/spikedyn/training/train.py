@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import socket
+import sys
+import threading
 import time
-import traceback
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -22,12 +25,15 @@ from spikedyn.training.config import (
     save_config,
 )
 from spikedyn.training.datamodule import SpikeDataModule
+from spikedyn.training.divergence import DivergenceGuard
 from spikedyn.training.module import SpikingClassifier
 from spikedyn.training.progress import EpochProgressBar
 from spikedyn.training.protocols import RULES, SELECTED_BY
 from spikedyn.training.records import RunRecorder
 from spikedyn.training.run_folder import RunFolder
+from spikedyn.training.run_lock import RunLock
 from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.stops import stop_reason
 
 
 def _trainer(config: ExperimentConfig, run: RunFolder, recorder: RunRecorder) -> pl.Trainer:
@@ -41,6 +47,8 @@ def _trainer(config: ExperimentConfig, run: RunFolder, recorder: RunRecorder) ->
         # A callback of its own, every epoch: Lightning's save_last writes "last" only in the epochs
         # that also write a best checkpoint, so the final weights of a run were often not saved.
         AtomicModelCheckpoint(dirpath=run.checkpoints, filename="last", save_top_k=1, enable_version_counter=False),
+        # after the records, before the checkpoints (Lightning runs checkpoint callbacks last)
+        DivergenceGuard(recorder, settings.on_divergence, SELECTED_BY[config.protocol]),
     ]  # fmt: skip
     if settings.progress_bar:
         callbacks.append(EpochProgressBar())
@@ -76,21 +84,36 @@ def _job_id() -> str | None:
     return None if job in (None, "", "none") else job
 
 
-def _run_folder(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None, resume: str | os.PathLike[str] | None) -> tuple[RunFolder, bool]:
+def _run_folder(
+    config: ExperimentConfig, output_dir: str | os.PathLike[str] | None, resume: str | os.PathLike[str] | None, held: ExitStack
+) -> tuple[RunFolder, bool]:
     """(the run's folder, whether to continue it): the one resumed, the one a parent process made, or a new one.
 
-    Under torchrun or SLURM every process starts on its own; they agree on a folder named after
-    the job, and only global rank 0 writes the config and environment there. A requeued job
-    finds its folder again and continues from its last checkpoint; a folder of that name that
-    holds another config, or records without a checkpoint, is refused rather than overwritten.
+    The first process of a run claims its folder (:class:`RunLock`, held in ``held`` until the
+    run ends) before it writes anything there, so a second process for the same folder is
+    refused by name. Under torchrun or SLURM every process starts on its own; they agree on a
+    folder named after the job, and only global rank 0 claims it and writes the config and
+    environment. A requeued job finds its folder again and continues from its last checkpoint;
+    a folder of that name that holds another config, or records without a checkpoint, is
+    refused rather than overwritten.
     """
+    first = (_get_rank() or 0) == 0
     if resume is not None:
-        return RunFolder.open(resume), True
+        run = RunFolder.open(resume)
+        held.enter_context(RunLock(run.path))
+        return run, True
     if RUN_DIR_VARIABLE in os.environ:
         return RunFolder(os.environ[RUN_DIR_VARIABLE]), False
     job = _job_id()
-    existed = job is not None and (Path(output_dir if output_dir is not None else config.output_dir) / f"{config.name}-job{job}" / "config.yaml").exists()
-    run = RunFolder.create(config, output_dir, job=job, write=(_get_rank() or 0) == 0)
+    if job is None:
+        run = RunFolder.create(config, output_dir)
+        held.enter_context(RunLock(run.path))
+        return run, False
+    folder = Path(output_dir if output_dir is not None else config.output_dir) / f"{config.name}-job{job}"
+    if first:
+        held.enter_context(RunLock(folder))
+    existed = (folder / "config.yaml").exists()
+    run = RunFolder.create(config, output_dir, job=job, write=first)
     if existed:
         if config_to_dict(run.config()) != config_to_dict(config):
             raise ConfigError(f"{run.path} holds a run of job {job} with another config; set --out to another folder")
@@ -99,12 +122,19 @@ def _run_folder(config: ExperimentConfig, output_dir: str | os.PathLike[str] | N
     return run, existed
 
 
+def _epochs_done(run: RunFolder) -> int:
+    """Epochs the run's last checkpoint has finished; a damaged checkpoint stops here, with the folder untouched."""
+    return int(load_checkpoint(run.last_checkpoint)["epoch"]) + 1
+
+
 def train(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None = None, resume: str | os.PathLike[str] | None = None) -> RunFolder:
     """Train ``config`` in a new run folder, or continue the run folder ``resume`` (then its own config is used).
 
     The dataset and the model are built before anything is written, so a missing dataset or a
     bad model option leaves no folder behind; a damaged checkpoint stops a resume before the
-    folder changes; a failure during training marks the run "failed" in its summary and re-raises.
+    folder changes; a run that already finished its epochs is left as it is; a run that ends
+    early is recorded as interrupted, diverged or failed, and re-raises (a :class:`RunStopped`
+    with one line to show, where the user can act on it).
     """
     pl.seed_everything(config.seed, workers=True, verbose=False)
     data = SpikeDataModule(config.data, config.seed, config.protocol)
@@ -112,13 +142,27 @@ def train(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None = 
     split_sizes = data.split_sizes()
     if config.trainer.sync_batchnorm and any(isinstance(m, TemporalEffectiveBatchNorm2d) for m in module.modules()):
         raise ConfigError("trainer.sync_batchnorm would replace TEBN layers by plain SyncBatchNorm (losing their per-step scale); use model.options.norm=bn or leave it off")
-    run, continuing = _run_folder(config, output_dir, resume)
-    checkpoint = None
-    if continuing and run.last_checkpoint.exists():
-        load_checkpoint(run.last_checkpoint)  # a damaged checkpoint stops here, with the folder untouched
-        checkpoint = str(run.last_checkpoint)
-    if resume is not None and config_to_dict(run.config()) != config_to_dict(config):
-        save_config(config, run.config_file)  # a longer max_epochs, once the checkpoint is known to be good
+    # a resumed run's checkpoint is checked before its folder is claimed: a damaged one changes nothing there
+    done = _epochs_done(RunFolder.open(resume)) if resume is not None and RunFolder.open(resume).last_checkpoint.exists() else None
+    with ExitStack() as held:
+        run, continuing = _run_folder(config, output_dir, resume, held)
+        checkpoint = None
+        if continuing and run.last_checkpoint.exists():
+            done = _epochs_done(run) if done is None else done
+            if resume is not None and config.trainer.max_epochs < done:
+                raise ConfigError(f"{run.path} has finished {done} epochs; trainer.max_epochs={config.trainer.max_epochs} would drop some of them (resume with max_epochs >= {done})")
+            if resume is not None and config.trainer.max_epochs == done:
+                print(f"{run.path} has already finished its {done} epochs: nothing to train (pass trainer.max_epochs=N above {done} to train longer)", file=sys.stderr)
+                return run
+            checkpoint = str(run.last_checkpoint)
+        if resume is not None and config_to_dict(run.config()) != config_to_dict(config):
+            save_config(config, run.config_file)  # a longer max_epochs, once the checkpoint is known to be good
+        _fit(config, run, module, data, checkpoint, split_sizes)
+    return run
+
+
+def _fit(config: ExperimentConfig, run: RunFolder, module: SpikingClassifier, data: SpikeDataModule, checkpoint: str | None, split_sizes: dict[str, int]) -> None:
+    """Train in ``run`` (from ``checkpoint``, if any), keeping its summary's status true to how it ends."""
     joined = RUN_DIR_VARIABLE in os.environ
     try:
         os.environ[RUN_DIR_VARIABLE] = str(run.path)  # processes that Lightning launches for DDP join this run
@@ -129,14 +173,17 @@ def train(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None = 
         if trainer.is_global_zero:
             run.update_summary(name=config.name, status="running", pid=os.getpid(), host=socket.gethostname(),
                                run_dir=str(run.path), resumed=checkpoint is not None, protocol=config.protocol,
-                               protocol_rule=RULES[config.protocol], split_sizes=split_sizes)  # fmt: skip
+                               protocol_rule=RULES[config.protocol], split_sizes=split_sizes, error=None)  # fmt: skip
         try:
             trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=True)
         except BaseException as error:
+            status, message, stopped = stop_reason(error, trainer, run.path)
             if trainer.is_global_zero:
-                status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-                run.update_summary(status=status, error="".join(traceback.format_exception_only(error)).strip(),
-                                   wall_time_s=previous_wall + time.perf_counter() - started)  # fmt: skip
+                with suppress(OSError):  # a full disk may refuse this too: the message still reaches the user
+                    run.update_summary(status=status, error=message, wall_time_s=previous_wall + time.perf_counter() - started)
+            if stopped is not None:
+                _restore_sigint()
+                raise stopped from error
             raise
     finally:
         if not joined:
@@ -144,7 +191,12 @@ def train(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None = 
     if trainer.is_global_zero:
         run.update_summary(status="completed", wall_time_s=previous_wall + time.perf_counter() - started,
                            checkpoints={"last": str(run.last_checkpoint), "best": str(run.best_checkpoint)})  # fmt: skip
-    return run
+
+
+def _restore_sigint() -> None:
+    """Lightning ignores SIGINT while it shuts down after a Ctrl-C; give the next one back to Python."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def resume_config(run_dir: str | os.PathLike[str], overrides: list[str]) -> ExperimentConfig:
