@@ -112,3 +112,36 @@ def test_a_full_disk_leaves_no_partial_checkpoint_and_says_where(tmp_path, monke
     assert not [p for p in (run / "checkpoints").iterdir() if p.name.endswith(".tmp")]
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "failed" and "no space left" in summary["error"]
+
+
+@pytest.mark.drill
+def test_a_killed_holders_forked_children_do_not_keep_its_run_locked(tmp_path):
+    """DataLoader workers are forked from the trainer: when it is killed, its folder must be free at once."""
+    import multiprocessing
+    import signal
+    import time
+
+    def hold_and_fork(folder, ready):
+        with RunLock(folder):
+            worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(60,), daemon=False)
+            worker.start()
+            (folder / "worker.pid").write_text(str(worker.pid))
+            ready.set()
+            time.sleep(60)
+
+    ready = multiprocessing.get_context("fork").Event()
+    holder = multiprocessing.get_context("fork").Process(target=hold_and_fork, args=(tmp_path, ready))
+    holder.start()
+    assert ready.wait(30)
+    with pytest.raises(RunInUse):
+        with RunLock(tmp_path):
+            pass
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.join()
+    worker = int((tmp_path / "worker.pid").read_text())
+    try:
+        os.kill(worker, 0)  # the orphaned child is still alive...
+        with RunLock(tmp_path):  # ...and the folder is free
+            pass
+    finally:
+        os.kill(worker, signal.SIGKILL)
