@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 from spikedyn import __version__
 from spikedyn.analysis.commands import add_commands as add_analysis_commands
+from spikedyn.studies.commands import add_commands as add_study_commands
+from spikedyn.sweeps.commands import add_commands as add_sweep_commands
 from spikedyn.training.commands import add_commands as add_training_commands
 
 
@@ -36,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(handler=_demo)
     add_training_commands(commands)
+    add_sweep_commands(commands)
+    add_study_commands(commands)
     add_analysis_commands(commands)
     return parser
 

@@ -1,33 +1,14 @@
-"""The results table: runs grouped by configuration, mean ± sample std over seeds, Markdown and CSV."""
+"""The results table: runs grouped by configuration, mean ± sample std and t interval over seeds, Markdown and CSV."""
 
 import csv
-import json
 import math
 
 import pytest
 
 from spikedyn.analysis.tables import collect_rows, expand_runs, format_markdown, write_csv
-from spikedyn.training.config import load_config, save_config
+from tests.analysis.run_folders import make_run, result
 
-
-def make_run(folder, overrides, summary=None):
-    """A synthetic run folder: config.yaml, and summary.json when ``summary`` is given."""
-    folder.mkdir(parents=True)
-    save_config(load_config(None, overrides), folder / "config.yaml")
-    (folder / "metrics.jsonl").write_text("")
-    if summary is not None:
-        (folder / "summary.json").write_text(json.dumps({"status": "completed", **summary}))
-    return folder
-
-
-def result(max_test, max_epoch, val, b, b_epoch, epochs):
-    """The summary of a protocol B run: its result, and its maximum test accuracy for information."""
-    return {
-        "protocol": "B",
-        "protocol_B": {"val_acc": val, "test_acc": b, "epoch": b_epoch},
-        "max_test": {"test_acc": max_test, "epoch": max_epoch},
-        "epochs_completed": epochs,
-    }
+T_975_DF1 = math.tan(0.475 * math.pi)  # the t distribution with 1 degree of freedom is Cauchy's: its quantile in closed form
 
 
 @pytest.fixture
@@ -51,6 +32,21 @@ def test_runs_equal_but_for_seed_and_description_are_one_row_with_mean_and_sampl
     assert lif["max_test_mean"] == pytest.approx(0.80) and lif["max_test_std"] is None and lif["max_test_n"] == 1
 
 
+def test_each_row_has_the_95_percent_t_interval_of_its_mean_and_none_for_one_seed(runs):
+    lif, plif = collect_rows(expand_runs([runs]))
+    half = T_975_DF1 * math.sqrt(0.0008) / math.sqrt(2)
+    assert (plif["accuracy_ci_low"], plif["accuracy_ci_high"]) == (pytest.approx(0.90 - half), pytest.approx(0.90 + half))
+    assert (plif["max_test_ci_low"], plif["max_test_ci_high"]) == (pytest.approx(0.92 - half), pytest.approx(0.92 + half))
+    assert lif["accuracy_ci_low"] is None and lif["accuracy_ci_high"] is None and lif["accuracy_n"] == 1
+
+
+def test_any_function_of_a_run_is_summarized_like_the_accuracy(runs):
+    gap = lambda run: run.summary["epochs_completed"] - run.config["seed"]  # noqa: E731
+    lif, plif = collect_rows(expand_runs([runs]), {"gap": gap})
+    assert (plif["gap_mean"], plif["gap_std"], plif["gap_n"]) == (8.5, pytest.approx(math.sqrt(0.5)), 2)
+    assert "accuracy_mean" not in plif and plif["config"]["model.neuron.kind"] == "plif" and "seed" not in plif["config"]
+
+
 def test_configs_sharing_a_name_are_separate_rows_named_by_what_differs(tmp_path):
     make_run(tmp_path / "a", ["name=x", "optimizer.lr=0.01"], result(0.5, 0, 0.5, 0.5, 0, 1))
     make_run(tmp_path / "b", ["name=x"], result(0.6, 0, 0.6, 0.6, 0, 1))
@@ -60,11 +56,14 @@ def test_configs_sharing_a_name_are_separate_rows_named_by_what_differs(tmp_path
 
 def test_markdown_shows_percent_with_two_decimals_and_dash_for_a_single_seed_std(runs):
     text = format_markdown(collect_rows(expand_runs([runs])))
-    lines = text.splitlines()
+    lines = text.split("\n\n", 1)[1].splitlines()
+    assert text.startswith("Accuracies in %: mean ± sample std [95% confidence interval of the mean")
     assert lines[0].startswith("Protocol B: 85% of each class for training")
     assert lines[2] == "| name | n | seeds | epochs | reported (%) | best val (%) | max test (%, info) | note |"
-    assert lines[4] == "| lif | 1 | 1 | 10 | 79.00 ± - (n=1) | 85.00 ± - (n=1) | 80.00 ± - (n=1) |  |"
-    assert lines[5] == "| plif | 2 | 1, 2 | 10 | 90.00 ± 2.83 (n=2) | 96.00 ± 1.41 (n=2) | 92.00 ± 2.83 (n=2) |  |"
+    assert lines[4] == "| lif | 1 | 1 | 10 | 79.00 ± - [-] (n=1) | 85.00 ± - [-] (n=1) | 80.00 ± - [-] (n=1) |  |"
+    half, val_half = (100 * T_975_DF1 * math.sqrt(v) / math.sqrt(2) for v in (0.0008, 0.0002))
+    ci = lambda mean, h: f"[{mean - h:.2f}, {mean + h:.2f}]"  # noqa: E731
+    assert lines[5] == f"| plif | 2 | 1, 2 | 10 | 90.00 ± 2.83 {ci(90, half)} (n=2) | 96.00 ± 1.41 {ci(96, val_half)} (n=2) | 92.00 ± 2.83 {ci(92, half)} (n=2) |  |"
 
 
 def test_csv_is_written_with_one_line_per_configuration(runs, tmp_path):
@@ -73,6 +72,8 @@ def test_csv_is_written_with_one_line_per_configuration(runs, tmp_path):
         table = list(csv.DictReader(file))
     assert [(r["name"], r["n"], r["seeds"], r["epochs"]) for r in table] == [("lif", "1", "1", "10"), ("plif", "2", "1;2", "10")]
     assert table[1]["protocol"] == "B" and float(table[1]["accuracy_mean"]) == pytest.approx(0.90) and table[0]["accuracy_std"] == ""
+    half = T_975_DF1 * math.sqrt(0.0008) / math.sqrt(2)
+    assert float(table[1]["accuracy_ci_low"]) == pytest.approx(0.90 - half) and table[0]["accuracy_ci_high"] == ""
     assert not list((tmp_path / "out").glob(".*.tmp"))
 
 
@@ -86,8 +87,8 @@ def test_runs_without_summary_or_test_split_show_a_dash_and_a_note(tmp_path):
     assert rows[1]["accuracy_mean"] is None and rows[1]["best_val_mean"] == pytest.approx(0.9)
     assert rows[1]["note"] == "no test split (data.test=false)"
     lines = format_markdown(rows).splitlines()
-    assert lines[4] == "| fresh | 1 | 2020 | - | - | - | - | no summary.json |"
-    assert lines[5] == "| notest | 1 | 2020 | 5 | - | 90.00 ± - (n=1) | - | no test split (data.test=false) |"
+    assert lines[6] == "| fresh | 1 | 2020 | - | - | - | - | no summary.json |"
+    assert lines[7] == "| notest | 1 | 2020 | 5 | - | 90.00 ± - [-] (n=1) | - | no test split (data.test=false) |"
 
 
 def test_protocols_are_separate_tables_and_a_b_run_is_never_called_protocol_a(tmp_path):
@@ -101,9 +102,9 @@ def test_protocols_are_separate_tables_and_a_b_run_is_never_called_protocol_a(tm
     assert rows[1]["accuracy_mean"] == pytest.approx(0.91) and rows[1]["max_test_mean"] == pytest.approx(0.95)
     assert rows[2]["accuracy_mean"] == pytest.approx(0.89) and rows[2]["max_test_mean"] == pytest.approx(0.94)
     text = format_markdown(rows)
-    a_section, b_section = text.split("Protocol B:")
-    assert a_section.startswith("Protocol A: whole training set; maximum test accuracy") and "| plif | 1 | 2020 | 5 | 93.00 ± - (n=1) |  |" in a_section
-    assert "max test" not in a_section and "| old | 1 | 2020 | 3 | 89.00 ± - (n=1) | 90.00 ± - (n=1) | 94.00 ± - (n=1) |  |" in b_section
+    a_section, b_section = text.split("\n\n", 1)[1].split("Protocol B:")
+    assert a_section.startswith("Protocol A: whole training set; maximum test accuracy") and "| plif | 1 | 2020 | 5 | 93.00 ± - [-] (n=1) |  |" in a_section
+    assert "max test" not in a_section and "| old | 1 | 2020 | 3 | 89.00 ± - [-] (n=1) | 90.00 ± - [-] (n=1) | 94.00 ± - [-] (n=1) |  |" in b_section
 
 
 def test_globs_and_folders_expand_to_run_folders(runs):

@@ -38,3 +38,19 @@ def test_both_cifar10_layouts_have_the_same_parameters_and_checkpoints():
     assert [name for name, _ in code.named_modules() if "classifier" in name] == [
         name for name, _ in table_s1.named_modules() if "classifier" in name
     ]
+
+
+def test_a_linear_readout_gives_real_valued_scores_from_one_fc_layer():
+    """readout='linear' replaces FC{voting*classes}-neuron-voting by FC{classes} with bias (the IMP heads' kind)."""
+    torch.manual_seed(0)
+    voting = build_model("plifnet_mnist", input_size=8, fc_features=32, dropout=0.0)
+    linear = build_model("plifnet_mnist", input_size=8, fc_features=32, dropout=0.0, readout="linear")
+    x = torch.rand(3, 2, 1, 8, 8) * 4
+    scores = linear(x)
+    assert scores.shape == voting(x).shape == (3, 2, 10)
+    assert not torch.all((scores * 10).round() == scores * 10)  # not rates of 10 voting neurons
+    counts = {name: sum(p.numel() for p in model.parameters()) for name, model in (("voting", voting), ("linear", linear))}
+    assert counts["voting"] - counts["linear"] == (32 * 100 + 1) - (32 * 10 + 10)  # the output PLIF layer has one tau
+    assert linear.num_spiking_neurons() == voting.num_spiking_neurons() - 100
+    with pytest.raises(ValueError, match="readout"):
+        build_model("plifnet_mnist", readout="rates")

@@ -20,10 +20,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="write a self-contained HTML report of a run")
     report.add_argument("run", metavar="RUN")
     report.add_argument("--out", help="default: RUN/report.html")
-    report.set_defaults(handler=_report)
-    table = commands.add_parser("table", help="results table across runs, grouped by protocol (A or B): mean +- std over seeds")
+    report.set_defaults(handler=report_user_error)
+    table = commands.add_parser("table", help="results table across runs, grouped by protocol (A or B): mean, std and 95%% CI over seeds")
     table.add_argument("runs", nargs="+", metavar="RUN_GLOB", help="run folders, folders of runs, or glob patterns")
-    table.add_argument("--out", help="also write OUT.md and OUT.csv")
+    table.add_argument("--comparisons", metavar="FILE.yaml", help="comparisons to make (a sweep file or a list); default: those of the sweep.yaml of a folder holding all the runs")
+    table.add_argument("--out", help="also write OUT.md, OUT.csv and OUT_comparisons.csv")
     table.set_defaults(handler=_table)
     energy = commands.add_parser("energy", help="synaptic operations and energy per sample of a trained network")
     energy.add_argument("checkpoint", metavar="RUN_OR_CHECKPOINT")
@@ -69,7 +70,7 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(args: argparse.Namespace) -> int:
+def report_user_error(args: argparse.Namespace) -> int:
     from spikedyn.analysis.report import write_report
 
     try:
@@ -82,20 +83,26 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _table(args: argparse.Namespace) -> int:
-    from spikedyn.analysis.tables import collect_rows, expand_runs, format_markdown, write_csv
+    from spikedyn.analysis.comparisons import compare, find_sweep_file, format_comparisons, load_comparisons, write_comparisons_csv
+    from spikedyn.analysis.tables import collect_rows, expand_runs, format_markdown, load_runs, write_csv
     from spikedyn.atomic import write_bytes_atomically
 
     try:
-        rows = collect_rows(expand_runs(args.runs))
-    except (FileNotFoundError, ValueError) as error:
+        folders = expand_runs(args.runs)
+        runs = load_runs(folders)
+        source = args.comparisons or find_sweep_file(folders)
+        results = compare(runs, load_comparisons(source)) if source else []
+        rows = collect_rows(runs)
+    except (OSError, ValueError) as error:
         print(f"spikedyn table: {error}", file=sys.stderr)
         return 2
-    text = format_markdown(rows)
+    text = format_markdown(rows) + (f"\n{format_comparisons(results, source)}" if results else "")
     print(text)
     if args.out:
         write_bytes_atomically(Path(f"{args.out}.md"), (text + "\n").encode())
         write_csv(rows, Path(f"{args.out}.csv"))
-        print(f"wrote {args.out}.md and {args.out}.csv")
+        write_comparisons_csv(results, Path(f"{args.out}_comparisons.csv"))
+        print(f"wrote {args.out}.md, {args.out}.csv and {args.out}_comparisons.csv")
     return 0
 
 

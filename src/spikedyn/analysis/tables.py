@@ -1,8 +1,9 @@
-"""A results table across runs: one row per configuration, accuracies as mean ± std over seeds, grouped by protocol.
+"""A results table across runs: one row per configuration, accuracies over seeds (mean, std, 95% CI), grouped by protocol.
 
 Each row's reported accuracy is its protocol's: A, the maximum test accuracy; B, the test
 accuracy at the best validation epoch (with the best validation accuracy, and the run's maximum
-test accuracy for information, which is not protocol A).
+test accuracy for information, which is not protocol A). Any other function of a run can be
+summarized the same way (``collect_rows(runs, {"name": metric})``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import io
 import json
 import math
 import os
-import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from spikedyn.analysis.run_records import RunRecords, load_run
+from spikedyn.analysis.statistics import CONFIDENCE, summarize
 from spikedyn.atomic import write_bytes_atomically
 from spikedyn.training.protocols import RULES, max_test_info, reported
 from spikedyn.training.runs import run_status
@@ -26,14 +27,30 @@ from spikedyn.training.runs import run_status
 IGNORED_KEYS = ("seed", "output_dir", "description", "sources")  # runs differing only in these are one configuration
 #: Settings that change how a run is shown or where it ran, not what it learns.
 IGNORED_SETTINGS = ("trainer.progress_bar", "records.tensorboard", "data.num_workers", "trainer.accelerator")
-METRICS = {  # row prefix: (column title, the value read from a run's summary)
-    "accuracy": ("reported (%)", lambda summary: reported(summary)[1].get("test_acc")),
-    "best_val": ("best val (%)", lambda summary: reported(summary)[1].get("val_acc")),
-    "max_test": ("max test (%, info)", lambda summary: max_test_info(summary).get("test_acc")),
-}
-CSV_COLUMNS = ["protocol", "name", "variant", "n", "seeds", "epochs"] + [
-    f"{prefix}_{stat}" for prefix in METRICS for stat in ("mean", "std", "n")
-] + ["note", "runs"]
+
+#: A per-run quantity summarized over seeds: a number, or None where the run has none.
+RunMetric = Callable[[RunRecords], float | None]
+
+
+def reported_accuracy(run: RunRecords) -> float | None:
+    """The test accuracy the run's protocol reports (A: maximum; B: at the best validation epoch)."""
+    return reported(run.summary)[1].get("test_acc")
+
+
+def best_val_accuracy(run: RunRecords) -> float | None:
+    """A B run's best validation accuracy (None for A, which has no validation split)."""
+    return reported(run.summary)[1].get("val_acc")
+
+
+def max_test_accuracy_info(run: RunRecords) -> float | None:
+    """A B run's maximum test accuracy, for information only (None for an A run)."""
+    return max_test_info(run.summary).get("test_acc")
+
+
+METRICS: dict[str, RunMetric] = {"accuracy": reported_accuracy, "best_val": best_val_accuracy, "max_test": max_test_accuracy_info}
+TITLES = {"accuracy": "reported (%)", "best_val": "best val (%)", "max_test": "max test (%, info)"}
+STATS = ("mean", "std", "ci_low", "ci_high", "n")  # each metric's columns, as f"{metric}_{stat}"
+CSV_COLUMNS = ["protocol", "name", "variant", "n", "seeds", "epochs"] + [f"{prefix}_{stat}" for prefix in METRICS for stat in STATS] + ["note", "runs"]
 
 
 def _runs_in(path: Path) -> list[Path]:
@@ -61,44 +78,47 @@ def expand_runs(patterns: str | os.PathLike[str] | Iterable[str | os.PathLike[st
     return list(found)
 
 
-def _config_key(config: dict[str, Any]) -> str:
-    """The configuration a run belongs to: its config without seed, output folder, description and display settings."""
-    flat = {k: v for k, v in _flatten(config).items() if k.split(".")[0] not in IGNORED_KEYS and k not in IGNORED_SETTINGS}
-    return json.dumps(flat, sort_keys=True, default=str)
+def load_runs(runs: Iterable[RunRecords | str | os.PathLike[str]]) -> list[RunRecords]:
+    """Runs as records, reading the folders among them (already read runs are kept as they are)."""
+    return [run if isinstance(run, RunRecords) else load_run(run) for run in runs]
 
 
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     """Nested dicts as {"dotted.key": value}."""
-    if not isinstance(data, dict):
+    if not isinstance(data, Mapping):
         return {prefix: data}
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
     return flat
+
+
+def configuration(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's configuration as dotted keys: its config without seed, output folder, description and display settings."""
+    return {k: v for k, v in flatten(config).items() if k.split(".")[0] not in IGNORED_KEYS and k not in IGNORED_SETTINGS}
+
+
+def describe(settings: Mapping[str, Any]) -> str:
+    """Settings as "key=value, ..." (values as JSON), for labels."""
+    return ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in settings.items())
 
 
 def _variants(configs: list[dict[str, Any]]) -> list[str]:
     """For configurations sharing a name, what sets each apart ("optimizer.lr=0.01"); "" for a unique name."""
-    flats = [{k: v for k, v in _flatten({k: v for k, v in c.items() if k not in IGNORED_KEYS}).items() if k not in IGNORED_SETTINGS} for c in configs]
+    flats = [configuration(c) for c in configs]
     variants = []
     for i, flat in enumerate(flats):
         others = [f for j, f in enumerate(flats) if j != i and configs[j]["name"] == configs[i]["name"]]
         # the protocol is not a variant: each protocol has a table of its own
         keys = [k for k in flat if k != "protocol" and any(o.get(k, object()) != flat[k] for o in others)]
-        variants.append(", ".join(f"{k}={json.dumps(flat[k], default=str)}" for k in keys))
+        variants.append(describe({k: flat[k] for k in keys}))
     return variants
 
 
-def _stats(values: list[float]) -> tuple[float | None, float | None, int]:
-    """(mean, sample std or None below two values, count)."""
-    mean = statistics.fmean(values) if values else None
-    std = statistics.stdev(values) if len(values) >= 2 else None
-    return mean, std, len(values)
-
-
-def _value(run: RunRecords, metric: str) -> float | None:
-    value = METRICS[metric][1](run.summary)
-    return float(value) if isinstance(value, (int, float)) and not math.isnan(value) else None
+def metric_value(run: RunRecords, metric: RunMetric) -> float | None:
+    """``metric`` of the run as a float; None where it has none (None, NaN or not a number)."""
+    value = metric(run)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value) else None
 
 
 def run_protocol(run: RunRecords) -> str:
@@ -114,21 +134,24 @@ def _notes(run: RunRecords) -> list[str]:
     status = run_status(run.summary)
     if status != "completed":
         notes.append(f"status {status}")
-    if run_protocol(run) == "B" and _value(run, "best_val") is None:
+    if run_protocol(run) == "B" and metric_value(run, best_val_accuracy) is None:
         notes.append("no validation accuracy recorded")
     if not run.config.get("data", {}).get("test", True):
         notes.append("no test split (data.test=false)")
-    elif _value(run, "accuracy") is None:
+    elif metric_value(run, reported_accuracy) is None:
         notes.append("no test accuracy recorded")
     return notes
 
 
-def collect_rows(run_paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, Any]]:
-    """One row per configuration (runs equal but for seed, output_dir, description), in first-seen order."""
+def collect_rows(runs: Iterable[RunRecords | str | os.PathLike[str]], metrics: Mapping[str, RunMetric] = METRICS) -> list[dict[str, Any]]:
+    """One row per configuration (runs equal but for seed, output_dir, description), grouped by protocol, first-seen order within.
+
+    Each metric ``m`` gives the row ``m_mean``, ``m_std``, ``m_ci_low``, ``m_ci_high`` and ``m_n``
+    (runs with a value); ``config`` is the configuration as dotted keys, for ``select``.
+    """
     groups: dict[str, list[RunRecords]] = {}
-    for path in run_paths:
-        run = load_run(path)
-        groups.setdefault(_config_key(run.config), []).append(run)
+    for run in load_runs(runs):
+        groups.setdefault(json.dumps(configuration(run.config), sort_keys=True, default=str), []).append(run)
     variants = _variants([runs[0].config for runs in groups.values()])
     rows = []
     for runs, variant in zip(groups.values(), variants, strict=True):
@@ -136,60 +159,78 @@ def collect_rows(run_paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, 
             "protocol": run_protocol(runs[0]), "name": runs[0].name, "variant": variant, "n": len(runs),
             "seeds": [run.config["seed"] for run in runs], "epochs": [run.summary.get("epochs_completed") for run in runs],
         }  # fmt: skip
-        for prefix in METRICS:
-            values = [v for v in (_value(run, prefix) for run in runs) if v is not None]
-            row[f"{prefix}_mean"], row[f"{prefix}_std"], row[f"{prefix}_n"] = _stats(values)
+        for prefix, metric in metrics.items():
+            summary = summarize([v for v in (metric_value(run, metric) for run in runs) if v is not None])
+            row.update({f"{prefix}_{stat}": getattr(summary, stat) for stat in STATS})
         notes = [f"{run.path.name}: {note}" if len(runs) > 1 else note for run in runs for note in _notes(run)]
         row["note"] = "; ".join(notes)
         row["runs"] = [str(run.path) for run in runs]
+        row["config"] = configuration(runs[0].config)
         rows.append(row)
-    return sorted(rows, key=lambda row: row["protocol"])  # grouped by protocol, first-seen order within
+    return sorted(rows, key=lambda row: row["protocol"])
 
 
-def _epochs(epochs: Sequence[int | None]) -> str:
+def _epochs(epochs: Sequence[int | None]) -> str | None:
+    """The runs' completed epochs as "10" or "8-10"; None when no run says."""
     known = [e for e in epochs if isinstance(e, int)]
     if not known:
-        return "-"
+        return None
     return str(known[0]) if min(known) == max(known) else f"{min(known)}-{max(known)}"
 
 
+def percent_or_dash(value: float | None) -> str:
+    """A fraction in % with two decimals ("-" for None), as table cells show it."""
+    return "-" if value is None else f"{100 * value:.2f}"
+
+
 def _cell(row: dict[str, Any], prefix: str) -> str:
-    """ "mean ± std (n=k)" in %, "-" for a missing mean or std."""
-    mean, std, count = row[f"{prefix}_mean"], row[f"{prefix}_std"], row[f"{prefix}_n"]
-    if mean is None:
+    """ "mean ± std [ci_low, ci_high] (n=k)" in %, "-" for what is undefined."""
+    if row[f"{prefix}_mean"] is None:
         return "-"
-    return f"{100 * mean:.2f} ± {'-' if std is None else f'{100 * std:.2f}'} (n={count})"
+    low, high = row[f"{prefix}_ci_low"], row[f"{prefix}_ci_high"]
+    interval = "-" if low is None else f"{percent_or_dash(low)}, {percent_or_dash(high)}"
+    return f"{percent_or_dash(row[f'{prefix}_mean'])} ± {percent_or_dash(row[f'{prefix}_std'])} [{interval}] (n={row[f'{prefix}_n']})"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def markdown_row(cells: Iterable[str]) -> str:
+    """One Markdown table line, escaping what would break it."""
+    return "| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |"
+
+
+def markdown_header(titles: Sequence[str]) -> list[str]:
+    """A Markdown table's title line and rule."""
+    return [markdown_row(titles), "|" + "|".join(["---"] * len(titles)) + "|"]
+
+
+LEGEND = f"Accuracies in %: mean ± sample std [{CONFIDENCE:.0%} confidence interval of the mean, t distribution] (n runs with a value)."
 
 
 def format_markdown(rows: Sequence[dict[str, Any]]) -> str:
     """The rows as one Markdown table per protocol, each headed by what its protocol reports; accuracies in %."""
-    sections = []
+    sections = [LEGEND + "\n"]
     for protocol in sorted({row["protocol"] for row in rows}):
         metrics = [prefix for prefix in METRICS if protocol == "B" or prefix == "accuracy"]
-        titles = ["name", "n", "seeds", "epochs", *(METRICS[prefix][0] for prefix in metrics), "note"]
-        lines = [f"Protocol {protocol}: {RULES.get(protocol, 'unknown protocol')}.", "",
-                 "| " + " | ".join(titles) + " |", "|" + "|".join(["---"] * len(titles)) + "|"]  # fmt: skip
+        titles = ["name", "n", "seeds", "epochs", *(TITLES[prefix] for prefix in metrics), "note"]
+        lines = [f"Protocol {protocol}: {RULES.get(protocol, 'unknown protocol')}.", "", *markdown_header(titles)]
         for row in (r for r in rows if r["protocol"] == protocol):
             name = f"{row['name']} [{row['variant']}]" if row["variant"] else row["name"]
-            cells = [name, str(row["n"]), ", ".join(map(str, row["seeds"])), _epochs(row["epochs"])]
-            cells += [_cell(row, prefix) for prefix in metrics] + [row["note"] or ""]
-            lines.append("| " + " | ".join(_md(cell) for cell in cells) + " |")
+            cells = [name, str(row["n"]), ", ".join(map(str, row["seeds"])), _epochs(row["epochs"]) or "-"]
+            lines.append(markdown_row(cells + [_cell(row, prefix) for prefix in metrics] + [row["note"] or ""]))
         sections.append("\n".join(lines) + "\n")
     return "\n".join(sections)
 
 
+def write_records_csv(records: Iterable[Mapping[str, Any]], columns: Sequence[str], path: str | os.PathLike[str]) -> Path:
+    """Records as CSV with the given columns (None empty, lists ";"-joined), written atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        values = {k: record.get(k) for k in columns}
+        writer.writerow({k: "" if v is None else ";".join(map(str, v)) if isinstance(v, list) else v for k, v in values.items()})
+    return write_bytes_atomically(path, buffer.getvalue().encode("utf-8"), durable=False)
+
+
 def write_csv(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
     """The rows as CSV (accuracies as fractions, empty where missing; lists ";"-joined), written atomically."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        out = {k: ("" if row.get(k) is None else row[k]) for k in CSV_COLUMNS}
-        epochs = _epochs(row["epochs"])
-        out.update(seeds=";".join(map(str, row["seeds"])), epochs="" if epochs == "-" else epochs, runs=";".join(row["runs"]))
-        writer.writerow(out)
-    return write_bytes_atomically(path, buffer.getvalue().encode("utf-8"), durable=False)
+    return write_records_csv([{**row, "epochs": _epochs(row["epochs"])} for row in rows], CSV_COLUMNS, path)

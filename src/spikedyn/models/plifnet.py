@@ -18,6 +18,7 @@ from spikedyn.layers import (
 from spikedyn.models.network import NeuronFactory, SpikingNetwork
 from spikedyn.models.neurons import plif_paper_neuron
 from spikedyn.models.registry import register_variant
+from spikedyn.neurons.parameters import check_choice
 
 
 class PLIFNet(SpikingNetwork):
@@ -27,8 +28,11 @@ class PLIFNet(SpikingNetwork):
     initialisation, as in the PLIF authors' ``codes/models.py``.
 
     Output: class scores per step [T, B, num_classes], each the firing rate of a group of
-    ``voting`` neurons. ``static_encoder=True`` runs the first conv and BN once per image
-    (static datasets), which then also accepts images [B, C, H, W] given ``time_steps``.
+    ``voting`` neurons. ``readout="linear"`` ends instead in one FC{num_classes} (with bias)
+    whose outputs are the scores, not spikes, as the IMP code's VGG and SEW heads: a loss on
+    rates in [0, 1] (cross-entropy above about 1.46 for 10 classes) cannot compare objectives
+    fairly. ``static_encoder=True`` runs the first conv and BN once per image (static
+    datasets), which then also accepts images [B, C, H, W] given ``time_steps``.
     """
 
     def __init__(
@@ -45,10 +49,12 @@ class PLIFNet(SpikingNetwork):
         dropout: float = 0.5,
         voting: int = 10,
         dropout_before_fc2: bool = True,
+        readout: str = "voting",
         static_encoder: bool = False,
         time_steps: int | None = None,
     ) -> None:
         super().__init__(name, (in_channels, input_size, input_size), neuron)
+        check_choice("readout", readout, READOUTS)
         self.static_encoder = static_encoder
         layers: list[nn.Module] = []
         channels, size = in_channels, input_size
@@ -64,18 +70,21 @@ class PLIFNet(SpikingNetwork):
         if size < 1:
             raise ValueError(f"{name}: input size {input_size} is too small for {len(stages)} poolings by 2")
         self.features = nn.Sequential(*layers)
-        output_neurons = voting * num_classes
-        self.classifier = nn.Sequential(
+        body = [
             TimeDistributed(nn.Flatten()),
             TemporalDropout(dropout),
             TimeDistributed(nn.Linear(channels * size * size, fc_features, bias=False)),
             self.spiking_layer((fc_features,)),
             # Identity keeps the state-dict keys, so one checkpoint loads into either layout.
             TemporalDropout(dropout) if dropout_before_fc2 else nn.Identity(),
-            TimeDistributed(nn.Linear(fc_features, output_neurons, bias=False)),
-            self.spiking_layer((output_neurons,)),
-            VotingLayer(voting),
-        )
+        ]
+        # built after the body: the layers draw their initial weights in the order the seed runs always drew them
+        if readout == "voting":
+            output_neurons = voting * num_classes
+            head = [TimeDistributed(nn.Linear(fc_features, output_neurons, bias=False)), self.spiking_layer((output_neurons,)), VotingLayer(voting)]
+        else:
+            head = [TimeDistributed(nn.Linear(fc_features, num_classes))]
+        self.classifier = nn.Sequential(*body, *head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Class scores [T, B, num_classes] from frames [T, B, C, H, W] (or images with the static encoder)."""
@@ -84,7 +93,8 @@ class PLIFNet(SpikingNetwork):
         return self.classifier(self.features(x))
 
 
-COMMON = dict(neuron=plif_paper_neuron, num_classes=10, pooling="max", dropout=0.5, voting=10, dropout_before_fc2=True)
+READOUTS = ("voting", "linear")
+COMMON = dict(neuron=plif_paper_neuron, num_classes=10, pooling="max", dropout=0.5, voting=10, dropout_before_fc2=True, readout="voting")
 STATIC = dict(static_encoder=False, time_steps=None)
 
 register_variant(

@@ -49,7 +49,7 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _quiet_lightning() -> None:
+def quiet_lightning() -> None:
     """Keep the terminal to the progress bar and the summary: no Lightning banners, tips or deprecations."""
     import logging
     import warnings
@@ -98,7 +98,7 @@ def _one_line(error: Exception) -> str:
     return first
 
 
-def _report(command: str, error: Exception) -> int:
+def report_user_error(command: str, error: Exception) -> int:
     """Print a user error as ``spikedyn COMMAND: message`` (no traceback) and return the exit status; re-raise a bug.
 
     The status is 2, or 130 for a run stopped by Ctrl-C (the shell's convention for SIGINT).
@@ -118,7 +118,7 @@ def _train(args: argparse.Namespace) -> int:
     from spikedyn.training.train import resume_config, train
 
     tune_cpu_allocator()
-    _quiet_lightning()
+    quiet_lightning()
     try:
         if args.resume:
             config, source = resume_config(args.resume, args.overrides), config_source(args.resume, args.overrides)
@@ -126,8 +126,8 @@ def _train(args: argparse.Namespace) -> int:
             config, source = load_config(args.config, args.overrides), config_source(args.config, args.overrides)
         check_accelerator(config.trainer, source)  # before the run folder is made
         run = train(config, output_dir=args.out, resume=args.resume)
-    except Exception as error:  # noqa: BLE001 - _report re-raises what is not the user's to fix
-        return _report("train", error)
+    except Exception as error:  # noqa: BLE001 - report_user_error re-raises what is not the user's to fix
+        return report_user_error("train", error)
     print(format_summary(run.summary()))
     return 0
 
@@ -137,8 +137,8 @@ def _eval(args: argparse.Namespace) -> int:
 
     try:
         result = evaluate(args.run, args.split, args.checkpoint)
-    except Exception as error:  # noqa: BLE001 - _report re-raises what is not the user's to fix
-        return _report("eval", error)
+    except Exception as error:  # noqa: BLE001 - report_user_error re-raises what is not the user's to fix
+        return report_user_error("eval", error)
     print(f"{result['checkpoint']} (epoch {result['epoch']}): {args.split} accuracy {percent(result['acc'])}, "
           f"loss {result['loss']:.4f} over {result['samples']} samples")  # fmt: skip
     return 0

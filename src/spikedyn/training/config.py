@@ -76,6 +76,22 @@ def config_to_dict(cfg: ExperimentConfig) -> dict[str, Any]:
     return dataclasses.asdict(cfg)
 
 
+def config_differences(ours: ExperimentConfig, theirs: ExperimentConfig) -> list[str]:
+    """The dotted keys whose values differ between two configs, sorted."""
+
+    def walk(a: Mapping[str, Any], b: Mapping[str, Any], prefix: str) -> list[str]:
+        keys = []
+        for key in sorted(a.keys() | b.keys()):
+            mine, other = a.get(key), b.get(key)
+            if isinstance(mine, dict) and isinstance(other, dict):
+                keys += walk(mine, other, f"{prefix}{key}.")
+            elif mine != other:
+                keys.append(f"{prefix}{key}")
+        return keys
+
+    return walk(config_to_dict(ours), config_to_dict(theirs), "")
+
+
 def _split_override(override: str) -> tuple[list[str], object]:
     if not isinstance(override, str) or "=" not in override:
         raise ConfigError(f"override {shown(override)}: expected 'dotted.key=value' (e.g. trainer.max_epochs=5)")

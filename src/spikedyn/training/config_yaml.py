@@ -121,21 +121,21 @@ def parse_yaml(text: str, where: str) -> object:
         raise ConfigError(f"{where}: not valid YAML: {error}") from error
 
 
-def _read_text(path: Path, chain: tuple[Path, ...]) -> str:
-    """The UTF-8 text of ``path``, reading at most MAX_BYTES of it (a device such as /dev/zero has no end)."""
-    extended_by = f"{chain[-1]}: extends: " if chain else ""
+def read_text_limited(path: Path, what: str, context: str = "") -> str:
+    """The UTF-8 text of ``path`` (``what`` it should be, as "a config"), reading at most MAX_BYTES of it: a device
+    such as /dev/zero has no end. ``context`` prefixes each error (as "parent.yaml: extends: ")."""
     try:
         with path.open("rb") as file:
             data = file.read(MAX_BYTES + 1)
     except OSError as error:
-        raise ConfigError(f"{extended_by}cannot read {path}: {error.strerror or error}") from error
+        raise ConfigError(f"{context}cannot read {path}: {error.strerror or error}") from error
     if len(data) > MAX_BYTES:
-        raise ConfigError(f"{extended_by}{path}: larger than {MAX_BYTES // 1024} KiB, far more than a config holds; is it the right file?")
+        raise ConfigError(f"{context}{path}: larger than {MAX_BYTES // 1024} KiB, far more than {what} holds; is it the right file?")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise ConfigError(f"{extended_by}{path}: not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}); save it as UTF-8") from error
+        raise ConfigError(f"{context}{path}: not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}); save it as UTF-8") from error
 
 
 def read_file(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
@@ -144,7 +144,7 @@ def read_file(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if resolved in chain:
         cycle = " -> ".join(str(p) for p in (*chain, resolved))
         raise ConfigError(f"{path}: extends forms a cycle: {cycle}")
-    data = parse_yaml(_read_text(path, chain), str(path))
+    data = parse_yaml(read_text_limited(path, "a config", f"{chain[-1]}: extends: " if chain else ""), str(path))
     if data is None:
         data = {}
     if not isinstance(data, dict):

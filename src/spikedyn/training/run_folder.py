@@ -77,12 +77,16 @@ class RunFolder:
                     suffix += 1
                     path = base / f"{config.name}-{stamp}-{suffix}"
             run = cls(path)
-        save_config(config, run.config_file)
-        write_json(run.environment_file, {
+        run.write_start(config)
+        return run
+
+    def write_start(self, config: ExperimentConfig) -> None:
+        """Write the resolved config and the environment a run starts with (into an existing folder)."""
+        save_config(config, self.config_file)
+        write_json(self.environment_file, {
             "seed": config.seed, "created": now(), "command": sys.argv, "python": platform.python_version(),
             "platform": platform.platform(), "host": socket.gethostname(), "versions": {p: _version(p) for p in PACKAGES},
         })  # fmt: skip
-        return run
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> RunFolder:

@@ -11,14 +11,23 @@ from spikedyn.training.protocols import max_test_info, reported
 from spikedyn.training.run_folder import RunFolder
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: object, host: object) -> bool:
+    """Whether process ``pid`` runs; one on another host is assumed to. A zombie is dead: a worker whose sweep was
+    killed stays one where nothing reaps orphans (a container without an init), though it trains no more."""
+    if host not in (None, socket.gethostname()):
+        return True
+    if not isinstance(pid, int):
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):  # no /proc (not Linux)
+        return True
 
 
 def run_status(summary: dict[str, Any], host: str | None = None) -> str:
@@ -26,7 +35,7 @@ def run_status(summary: dict[str, Any], host: str | None = None) -> str:
     status = summary.get("status", "created")
     if status == "running" and summary.get("host", socket.gethostname()) == (host or socket.gethostname()):
         pid = summary.get("pid")
-        if isinstance(pid, int) and not _alive(pid):
+        if isinstance(pid, int) and not process_alive(pid, None):
             return "stopped (resume it)"
     return status
 

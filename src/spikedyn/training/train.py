@@ -20,6 +20,7 @@ from spikedyn.layers import TemporalEffectiveBatchNorm2d
 from spikedyn.training.checkpoint import AtomicModelCheckpoint, load_checkpoint
 from spikedyn.training.config import (
     ConfigError,
+    config_differences,
     config_to_dict,
     load_config,
     save_config,
@@ -122,13 +123,44 @@ def _run_folder(
     return run, existed
 
 
+def _exact_run_folder(config: ExperimentConfig, run_dir: str | os.PathLike[str], held: ExitStack) -> tuple[RunFolder, bool]:
+    """(the run in exactly ``run_dir``, whether to continue it from its last checkpoint).
+
+    The folder is claimed (:class:`RunLock`) before anything is written. A folder without a
+    checkpoint starts (again) with ``config``; one with a checkpoint continues, and must hold
+    the same config, except a ``trainer.max_epochs`` to train longer. The other processes of
+    a distributed run write nothing and follow the checkpoint that rank 0 sees.
+    """
+    run = RunFolder(run_dir)
+    if (_get_rank() or 0) != 0:
+        return run, run.last_checkpoint.exists()
+    held.enter_context(RunLock(run.path))
+    if run.config_file.exists():
+        changed = [key for key in config_differences(run.config(), config) if key != "trainer.max_epochs"]
+        if changed:
+            raise ConfigError(f"{run.path} holds a run with another config (it differs in {', '.join(changed)}); train into another folder")
+    if run.last_checkpoint.exists():
+        return run, True
+    run.write_start(config)  # new, or killed before its first checkpoint: it starts over
+    return run, False
+
+
 def _epochs_done(run: RunFolder) -> int:
     """Epochs the run's last checkpoint has finished; a damaged checkpoint stops here, with the folder untouched."""
     return int(load_checkpoint(run.last_checkpoint)["epoch"]) + 1
 
 
-def train(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None = None, resume: str | os.PathLike[str] | None = None) -> RunFolder:
+def train(
+    config: ExperimentConfig,
+    output_dir: str | os.PathLike[str] | None = None,
+    resume: str | os.PathLike[str] | None = None,
+    run_dir: str | os.PathLike[str] | None = None,
+) -> RunFolder:
     """Train ``config`` in a new run folder, or continue the run folder ``resume`` (then its own config is used).
+
+    ``run_dir`` trains in exactly that folder (sweeps use it, so a run can be found again by
+    name): a new folder starts the run there, an interrupted one continues from its last
+    checkpoint exactly as ``resume`` does, and a finished one is left as it is.
 
     The dataset and the model are built before anything is written, so a missing dataset or a
     bad model option leaves no folder behind; a damaged checkpoint stops a resume before the
@@ -136,6 +168,8 @@ def train(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None = 
     early is recorded as interrupted, diverged or failed, and re-raises (a :class:`RunStopped`
     with one line to show, where the user can act on it).
     """
+    if run_dir is not None and (output_dir is not None or resume is not None):
+        raise ValueError("train: run_dir is the run's folder itself; pass it without output_dir or resume")
     pl.seed_everything(config.seed, workers=True, verbose=False)
     data = SpikeDataModule(config.data, config.seed, config.protocol)
     module = SpikingClassifier(config, data.info, tuple(data.eval_splits))
@@ -145,17 +179,25 @@ def train(config: ExperimentConfig, output_dir: str | os.PathLike[str] | None = 
     # a resumed run's checkpoint is checked before its folder is claimed: a damaged one changes nothing there
     done = _epochs_done(RunFolder.open(resume)) if resume is not None and RunFolder.open(resume).last_checkpoint.exists() else None
     with ExitStack() as held:
-        run, continuing = _run_folder(config, output_dir, resume, held)
+        if run_dir is not None:
+            run, continuing = _exact_run_folder(config, run_dir, held)
+        else:
+            run, continuing = _run_folder(config, output_dir, resume, held)
+        named = resume is not None or run_dir is not None  # a folder the caller named, to continue
+        writes = (_get_rank() or 0) == 0
         checkpoint = None
         if continuing and run.last_checkpoint.exists():
             done = _epochs_done(run) if done is None else done
-            if resume is not None and config.trainer.max_epochs < done:
+            if named and config.trainer.max_epochs < done:
                 raise ConfigError(f"{run.path} has finished {done} epochs; trainer.max_epochs={config.trainer.max_epochs} would drop some of them (resume with max_epochs >= {done})")
-            if resume is not None and config.trainer.max_epochs == done:
-                print(f"{run.path} has already finished its {done} epochs: nothing to train (pass trainer.max_epochs=N above {done} to train longer)", file=sys.stderr)
+            if named and config.trainer.max_epochs == done:
+                if resume is not None:
+                    print(f"{run.path} has already finished its {done} epochs: nothing to train (pass trainer.max_epochs=N above {done} to train longer)", file=sys.stderr)
+                elif writes and run.summary().get("status") != "completed":  # stopped after its last checkpoint, before saying so
+                    _mark_completed(run)
                 return run
             checkpoint = str(run.last_checkpoint)
-        if resume is not None and config_to_dict(run.config()) != config_to_dict(config):
+        if named and continuing and writes and config_to_dict(run.config()) != config_to_dict(config):
             save_config(config, run.config_file)  # a longer max_epochs, once the checkpoint is known to be good
         _fit(config, run, module, data, checkpoint, split_sizes)
     return run
@@ -189,8 +231,12 @@ def _fit(config: ExperimentConfig, run: RunFolder, module: SpikingClassifier, da
         if not joined:
             os.environ.pop(RUN_DIR_VARIABLE, None)
     if trainer.is_global_zero:
-        run.update_summary(status="completed", wall_time_s=previous_wall + time.perf_counter() - started,
-                           checkpoints={"last": str(run.last_checkpoint), "best": str(run.best_checkpoint)})  # fmt: skip
+        _mark_completed(run, wall_time_s=previous_wall + time.perf_counter() - started)
+
+
+def _mark_completed(run: RunFolder, **fields: object) -> None:
+    """Say in the summary that the run has finished all its epochs, and where its checkpoints are."""
+    run.update_summary(status="completed", error=None, checkpoints={"last": str(run.last_checkpoint), "best": str(run.best_checkpoint)}, **fields)
 
 
 def _restore_sigint() -> None:

@@ -1,0 +1,54 @@
+"""Every shipped study is a valid sweep on both budgets, and every claim's checks pick runs that the sweep trains."""
+
+import pytest
+
+from spikedyn.analysis.comparisons import select
+from spikedyn.analysis.run_records import RunRecords
+from spikedyn.studies.catalog import STUDIES, get_study
+from spikedyn.studies.runner import write_inputs
+from spikedyn.sweeps.sweep import Sweep
+from spikedyn.training.config import config_to_dict
+
+NAMES = ["plif_vs_lif", "pooling", "loss_convergence", "per_neuron_tau", "imp_small_t"]
+
+
+def test_the_studies_the_issue_names_are_shipped():
+    assert list(STUDIES) == NAMES
+    with pytest.raises(ValueError, match="no study named 'nope'; the studies are plif_vs_lif"):
+        get_study("nope")
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("budget", ["smoke", "full"])
+def test_a_study_is_a_valid_sweep_whose_claims_pick_its_runs(name, budget, tmp_path):
+    study = STUDIES[name]
+    sweep = Sweep.load(write_inputs(study, budget, tmp_path), tmp_path)
+    configs = sweep.configs()  # every run's config validates
+    runs = [RunRecords(sweep.run_dir(run), run.name, [], {}, config_to_dict(configs[run.name])) for run in sweep.runs]
+    seeds = study.budget(budget).seeds
+    assert len(seeds) >= (5 if budget == "full" else 2), "a full study has at least 5 seeds per configuration"
+    for claim in study.claims:
+        for check in claim.checks:
+            for _, where in check.terms:
+                picked = select(runs, where)
+                assert len(picked) >= len(seeds), f"{name}: {check.label}: {where} picks {len(picked)} runs"
+    if budget == "smoke":
+        assert len(sweep.runs) <= 30, "a smoke study trains few, tiny runs"
+        assert all(run.config["trainer"]["max_epochs"] <= 2 for run in runs)
+
+
+def test_a_smoke_budget_keeps_its_event_data_in_the_study_folder(tmp_path):
+    study = get_study("pooling")
+    base = study.base_config("event_digits", "smoke", str(tmp_path))
+    assert base["data"]["options"]["root"] == f"{tmp_path}/data" and base["data"]["options"]["limit"] == 200
+    assert study.base_config("event_digits", "full", str(tmp_path))["data"]["options"]["root"] == "data"
+
+
+def test_a_folder_of_another_budget_is_refused_before_anything_is_written(tmp_path):
+    study = get_study("pooling")
+    sweep_file = write_inputs(study, "smoke", tmp_path)
+    before = sweep_file.read_bytes()
+    assert write_inputs(study, "smoke", tmp_path) == sweep_file, "the same budget again is the same study"
+    with pytest.raises(ValueError, match="other inputs .* differ from study pooling's full budget"):
+        write_inputs(study, "full", tmp_path)
+    assert sweep_file.read_bytes() == before

@@ -1,0 +1,36 @@
+"""A study runs end to end on its smoke budget: sweep, report with every claim and a verdict, table, figures; run again, it trains nothing."""
+
+import csv
+
+import pytest
+
+from spikedyn.cli import main
+from spikedyn.studies.catalog import get_study
+from spikedyn.studies.claims import FAILS, HOLDS, INCONCLUSIVE
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_pooling_study_runs_reports_and_resumes(tmp_path, capsys):
+    out = tmp_path / "pooling"
+    assert main(["study", "pooling", "--budget", "smoke", "--workers", "2", "--out", str(out)]) == 0
+    report = (out / "study.md").read_text()
+    study = get_study("pooling")
+    for claim in study.claims:
+        heading = next(line for line in report.splitlines() if line.startswith("### ") and f"`{claim.key}`" in line)
+        assert any(word in heading for word in (HOLDS, FAILS, INCONCLUSIVE)), heading
+        assert claim.statement in report and claim.source in report
+    assert "- Command: `spikedyn study pooling --budget smoke" in report and "- Machine: " in report
+    assert "8 of 8 completed" in report
+    with open(out / "table.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 4 and all(row["n"] == "2" and row["accuracy_n"] == "2" for row in rows)
+    assert all((out / "figures" / f"{name}.{ext}").is_file() for name in ("means", "test_accuracy") for ext in ("png", "svg"))
+
+    capsys.readouterr()
+    assert main(["study", "pooling", "--budget", "smoke", "--out", str(out)]) == 0
+    again = capsys.readouterr().out
+    assert "8 completed" in again and "started" not in again, again
+
+    assert main(["table", str(out / "pooling"), "--out", str(tmp_path / "t")]) == 0, "the runs aggregate as any sweep's"
+    assert "max - avg" in (tmp_path / "t.md").read_text()
