@@ -17,6 +17,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   fi
 fi
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
+installed() { "$VENV/bin/python" -c "from importlib.metadata import version; print(version('$1'))" 2>/dev/null || true; }
 
 if ! "$VENV/bin/python" -c "import torch" >/dev/null 2>&1; then
   # The pinned CPU build; an unpinned torch would pull several GB of CUDA packages.
@@ -31,10 +32,17 @@ SPIKINGJELLY=2.0.0
 if "$VENV/bin/python" -c "import sys; sys.exit(sys.version_info < (3, 11))"; then
   # loguru first: pip checks the requirements of what is already installed when it adds a package
   "${pip[@]}" install "loguru>=0.7,<1"
-  if [ "$("$VENV/bin/python" -c "from importlib.metadata import version; print(version('spikingjelly'))" 2>/dev/null)" != "$SPIKINGJELLY" ]; then
+  if [ "$(installed spikingjelly)" != "$SPIKINGJELLY" ]; then
     "${pip[@]}" install --no-deps "spikingjelly==$SPIKINGJELLY"
   fi
 else
   echo "setup: spikingjelly $SPIKINGJELLY needs Python >= 3.11, so its oracle tests will be skipped"
+fi
+# Norse: the NIR peer of tests/interop (its importer runs spikedyn's exports, its exports run in
+# spikedyn). --no-deps for the same reason: its metadata asks for torchvision; it needs only torch,
+# numpy, nir and nirtorch, which the test extra installs. An sdist, built here (pure Python).
+NORSE=1.1.0
+if [ "$(installed norse)" != "$NORSE" ]; then
+  "${pip[@]}" install --no-deps "norse==$NORSE"
 fi
 echo "setup: ready ($("$VENV/bin/python" -c 'import torch, spikedyn; print("torch", torch.__version__, "/ spikedyn", spikedyn.__version__)'))"

@@ -62,6 +62,11 @@ class Registry(Generic[Built]):
         """The keyword options the builder of ``name`` takes."""
         return [p for p in inspect.signature(self.builder(name)).parameters if p not in self.positional]
 
+    def defaults(self, name: str) -> dict[str, object]:
+        """{option: default} of the options of ``name`` that have a default: what a build leaves out takes."""
+        parameters = inspect.signature(self.builder(name)).parameters
+        return {p: parameters[p].default for p in self.options(name) if parameters[p].default is not inspect.Parameter.empty}
+
     def build(self, name: str, *args: object, **options: object) -> Built:
         """Call the builder of ``name``; an unknown option names the nearest valid one."""
         valid = self.options(name)

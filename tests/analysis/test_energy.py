@@ -18,7 +18,8 @@ from spikedyn.data import build_dataset
 from spikedyn.layers import TimeDistributed
 from spikedyn.models import build_model
 from spikedyn.neurons import IF
-from spikedyn.training.config import config_from_dict, config_to_dict
+from spikedyn.cli import main
+from spikedyn.training.config import config_from_dict, config_to_dict, save_config
 from spikedyn.training.factories import build_model_from_config
 
 
@@ -81,14 +82,21 @@ def test_the_static_encoder_counts_the_first_layer_once_per_image():
     assert encoded.sops == pytest.approx(plain.sops)  # the same spikes reach the later layers
 
 
-def test_operations_of_a_checkpoint_average_over_its_first_samples(tmp_path):
+def save_toy_checkpoint(path):
+    """A training checkpoint of the default digits network at T = 2, written to ``path``; returns (config, dataset, network)."""
     config = config_from_dict({"data": {"options": {"time_steps": 2}, "eval_batch_size": 2}})
     dataset = build_dataset(config.data.dataset, "test", **config.data.options)
     torch.manual_seed(0)
     network = build_model_from_config(config, dataset.info)
-    path = tmp_path / "toy.ckpt"
+    path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"hyper_parameters": {"config": config_to_dict(config), "info": asdict(dataset.info)},
                 "state_dict": {f"network.{k}": v for k, v in network.state_dict().items()}}, path)  # fmt: skip
+    return config, dataset, network
+
+
+def test_operations_of_a_checkpoint_average_over_its_first_samples(tmp_path):
+    path = tmp_path / "toy.ckpt"
+    _, dataset, network = save_toy_checkpoint(path)
     count = operations_of_checkpoint(path, split="test", samples=5)  # batches of 2, 2, 1
     expected = count_operations(network.eval(), torch.stack([dataset[i][0] for i in range(5)], dim=1))
     assert count.samples == 5
@@ -105,3 +113,14 @@ def test_the_table_lists_each_layer_and_the_energy():
     text = format_operations(count)
     assert "0.layer" in text and "2.layer" in text and "MAC" in text and "SOP" in text
     assert f"{count.energy_mj:.4g} mJ per sample" in text
+
+
+def test_the_command_takes_a_run_folders_best_or_last_checkpoint(tmp_path, capsys):
+    run = tmp_path / "run"
+    config, _, _ = save_toy_checkpoint(run / "checkpoints" / "last.ckpt")
+    save_config(config, run / "config.yaml")
+    assert main(["energy", str(run), "--checkpoint", "last", "--samples", "2"]) == 0
+    assert "mJ per sample" in capsys.readouterr().out
+    assert main(["energy", "--samples", "2", str(run)]) == 2  # best by default: this run has none
+    err = capsys.readouterr().err
+    assert err.startswith("spikedyn energy: ") and "has no best checkpoint" in err

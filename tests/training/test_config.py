@@ -16,6 +16,8 @@ from spikedyn.training.config import (
     load_config,
     save_config,
 )
+from spikedyn.data import dataset_defaults
+from spikedyn.training.config_resolve import resolved
 from spikedyn.training.config_yaml import MAX_BYTES, MAX_DEPTH, MAX_VALUES, read_file
 from spikedyn.training.schema import ExperimentConfig, NeuronConfig
 
@@ -41,7 +43,8 @@ def error_of(path: Path | None = None, overrides: tuple[str, ...] = (), text: st
 
 def test_no_path_gives_the_schema_defaults():
     cfg = load_config()
-    assert cfg == ExperimentConfig()
+    assert cfg == resolved(ExperimentConfig())  # the dataset options written out: what the run trains with
+    assert cfg.data.options == {key: value for key, value in dataset_defaults("digits").items() if key != "val_fraction"}
     assert cfg.data.dataset == "digits" and cfg.model.name == "plifnet_mnist"
     assert cfg.model.options == {}
 
@@ -56,7 +59,7 @@ def test_a_file_sets_what_it_says_and_the_rest_keeps_its_default(tmp_path):
 
 
 def test_an_empty_file_is_the_defaults(tmp_path):
-    assert load_config(write(tmp_path / "empty.yaml", "")) == ExperimentConfig()
+    assert load_config(write(tmp_path / "empty.yaml", "")) == load_config()
 
 
 def test_yaml_1_2_scalars_exponent_floats_and_the_key_on(tmp_path):
@@ -253,7 +256,7 @@ def test_overrides_of_scalars_nested_keys_null_and_lists(tmp_path):
 def test_overrides_of_free_dicts_add_keys_and_keep_the_others():
     cfg = load_config(None, ["model.options.in_channels=1", "model.options.input_size=16", "data.options.upscale=2", "loss.name=tet", "loss.options.phi=0.5"])
     assert cfg.model.options == {"in_channels": 1, "input_size": 16}
-    assert cfg.data.options == {"upscale": 2}
+    assert cfg.data.options == {**resolved(ExperimentConfig()).data.options, "upscale": 2}
     assert cfg.loss.options == {"phi": 0.5}
 
 
@@ -387,7 +390,7 @@ def test_data_and_loss_options_are_checked():
     assert "data.options.resize" in error_of(None, ("data.options.resize=48",))  # digits has no resize
     assert "data.options.root" in error_of(None, ("data.options.root=data",))
     cfg = load_config(None, ["data.dataset=cifar10dvs", "data.options.resize=48"])
-    assert cfg.data.options == {"resize": 48}
+    assert cfg.data.options["resize"] == 48 and cfg.data.options["time_steps"] == dataset_defaults("cifar10dvs")["time_steps"]
     assert "loss.options" in error_of(None, ("loss.options.label_smoothing=0.1",))  # mse_rate has none
     assert "label_smoothing" in error_of(None, ("loss.name=tet_s", "loss.options.label_smoothing=1.5"))
     assert load_config(None, ["loss.name=tet_s", "loss.options.label_smoothing=0.1"]).loss.options == {"label_smoothing": 0.1}
@@ -507,7 +510,7 @@ def test_save_then_load_gives_an_equal_config(tmp_path):
     assert load_config(path) == cfg
     assert [p.name for p in path.parent.iterdir()] == ["config.yaml"]  # no temporary file left behind
     assert yaml.safe_load(path.read_text())["regularizer"]["on"] == "tau"  # readable by any YAML reader
-    assert load_config(save_config(ExperimentConfig(), tmp_path / "d.yaml")) == ExperimentConfig()
+    assert load_config(save_config(ExperimentConfig(), tmp_path / "d.yaml")) == load_config()
 
 
 def test_save_config_needs_a_config(tmp_path):

@@ -6,18 +6,31 @@ from matplotlib.figure import Figure
 
 from spikedyn.analysis.figure_registry import register_figure
 from spikedyn.analysis.run_records import RunRecords
-from spikedyn.analysis.smoothing import moving_average
+from spikedyn.analysis.smoothing import clamped_window, moving_average
 
 SPLITS = ("train", "val", "test")
 
 
-@register_figure("accuracy", "PLIF paper Fig. 6; per-neuron study Fig. 1 (64-epoch moving average)")
+def smoothing_title(what: str, window: int, epochs: int) -> str:
+    """A curve's title naming its moving average; a window longer than the longest run is clamped to it, and it says so."""
+    used = clamped_window(window, epochs)
+    if epochs and used < window:
+        return f"{what} (moving average over all {used} epoch{'s' * (used != 1)}:\nthe {window}-epoch window is longer than the run)"
+    return f"{what} ({window}-epoch moving average)"
+
+
+@register_figure(
+    "accuracy", "PLIF paper Fig. 6; per-neuron study Fig. 1 (64-epoch moving average)",
+    options={"window": "epochs in the trailing moving average (the seeds' 64); a longer window than the run is clamped to it, "
+                       "and the title says so",
+             "splits": "the splits drawn, one panel each: a list of train, val, test"},
+)  # fmt: skip
 def accuracy_curves(runs: list[RunRecords], window: int = 64, splits: tuple[str, ...] = SPLITS) -> Figure:
     """Train, validation and test accuracy per epoch: the raw curve faint, its moving average solid, one colour per run."""
     figure = Figure(figsize=(4.2 * len(splits), 3.4), layout="constrained")
     axes = figure.subplots(1, len(splits), squeeze=False)[0]
     for ax, split in zip(axes, splits):
-        drawn = 0
+        drawn, longest = 0, 0
         for index, run in enumerate(runs):
             epochs, values = run.column(f"{split}_acc")
             if not epochs:
@@ -26,8 +39,8 @@ def accuracy_curves(runs: list[RunRecords], window: int = 64, splits: tuple[str,
             percent = [100 * v for v in values]
             ax.plot(epochs, percent, color=colour, alpha=0.3, linewidth=0.8)
             ax.plot(epochs, moving_average(percent, window), color=colour, label=run.label)
-            drawn += 1
-        ax.set(title=f"{split} accuracy ({window}-epoch moving average)", xlabel="epoch", ylabel="accuracy (%)")
+            drawn, longest = drawn + 1, max(longest, len(epochs))
+        ax.set(title=smoothing_title(f"{split} accuracy", window, longest), xlabel="epoch", ylabel="accuracy (%)")
         if drawn:
             ax.legend(fontsize="small")
     if not any(run.column(f"{split}_acc")[0] for run in runs for split in splits):
@@ -35,7 +48,7 @@ def accuracy_curves(runs: list[RunRecords], window: int = 64, splits: tuple[str,
     return figure
 
 
-@register_figure("convergence", "IMP paper Figs. 5, 7, 8 (training loss of SDT, TET, LTS)")
+@register_figure("convergence", "IMP paper Figs. 5, 7, 8 (training loss of SDT, TET, LTS)", options={"log_scale": "draw the loss on a log scale"})
 def convergence(runs: list[RunRecords], log_scale: bool = False) -> Figure:
     """Training loss against epoch for several runs on one axis, to compare how fast losses converge."""
     figure = Figure(figsize=(6, 4), layout="constrained")

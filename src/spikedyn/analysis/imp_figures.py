@@ -51,7 +51,14 @@ def population_response(inputs: np.ndarray, imps: np.ndarray | None, T: int, kin
     return potentials[:, 0].T.numpy(), spikes[:, 0].T.numpy()
 
 
-@register_figure("imp_dynamics", "IMP paper Fig. 1 (potentials and spikes when the IMP or the input intensity varies)", needs_runs=False)
+@register_figure(
+    "imp_dynamics", "IMP paper Fig. 1 (potentials and spikes when the IMP or the input intensity varies)", needs_runs=False,
+    options={"T": "time steps", "neurons": "neurons per heatmap",
+             "input_level": "the constant input of every neuron of the left pair, whose IMP varies",
+             "imp_range": "[low, high] of the IMP V_{-1} across the neurons of the left pair",
+             "input_range": "[low, high] of the constant input across the neurons of the right pair (IMP 0)",
+             "kind": "if or lif", "reset": "soft (subtract the threshold) or hard (to 0)", "tau": "the LIF neuron's tau (kind=lif)"},
+)  # fmt: skip
 def imp_dynamics(
     runs: list[RunRecords],
     T: int = 8,
@@ -101,7 +108,15 @@ def imp_dynamics(
     return figure
 
 
-@register_figure("pattern_mapping", "IMP paper Fig. 3 (input-to-output spike pattern mappings of an IF neuron over 4 steps)", needs_runs=False)
+@register_figure(
+    "pattern_mapping", "IMP paper Fig. 3 (input-to-output spike pattern mappings of an IF neuron over 4 steps)", needs_runs=False,
+    options={"setting": "paper (the authors' ranges: w in [0, 1], IMP 0, 0.25 and [-1, 1]) or wide (w in [-6, 6])",
+             "imp": "the fixed IMP of the middle panel; null: the setting's",
+             "imp_range": "[low, high] of the learnable panel's IMP grid; null: the setting's",
+             "imp_steps": "points of that IMP grid; null: the setting's",
+             "weight_range": "[low, high] of the input weight w swept; null: the setting's",
+             "weight_steps": "points of the weight sweep; null: the setting's"},
+)  # fmt: skip
 def pattern_mapping(
     runs: list[RunRecords],
     setting: str = "paper",

@@ -39,7 +39,14 @@ def step_accuracies(network: torch.nn.Module, dataset: torch.utils.data.Dataset,
     return correct_step / total, correct_mean / total
 
 
-@register_figure("timestep_accuracy", "IMP paper Fig. 4 (accuracy at each time step of a trained model)")
+SPLIT = "the split the network runs on: train, val or test"
+CHECKPOINT = "the run's checkpoint: best (the epoch its protocol reports) or last"
+
+
+@register_figure(
+    "timestep_accuracy", "IMP paper Fig. 4 (accuracy at each time step of a trained model)",
+    options={"split": SPLIT, "checkpoint": CHECKPOINT, "samples": "the first samples of the split used; null: all"},
+)  # fmt: skip
 def timestep_accuracy(runs: list[RunRecords], split: str = "test", checkpoint: str = "best", samples: int | None = None) -> Figure:
     """Test accuracy of each step's output y[t] alone (solid) and of the mean up to t (dashed), per run."""
     figure = Figure(figsize=(6, 4), layout="constrained")
@@ -71,7 +78,11 @@ def first_layer_rates(network: torch.nn.Module, frames: torch.Tensor) -> torch.T
     return captured[0].mean(0)
 
 
-@register_figure("channel_rates", "PLIF paper Figs. S2-S5 (first spiking layer's channel firing rates)", max_runs=1)
+@register_figure(
+    "channel_rates", "PLIF paper Figs. S2-S5 (first spiking layer's channel firing rates)", max_runs=1,
+    options={"split": SPLIT, "samples": "samples shown, one column each",
+             "channels": "[c, ...]: the channels shown; null: the three with the highest mean rate", "checkpoint": CHECKPOINT},
+)  # fmt: skip
 def channel_rates(runs: list[RunRecords], split: str = "test", samples: int = 8, channels: Sequence[int] | None = None, checkpoint: str = "best") -> Figure:
     """Inputs (mean over T) in the first row, then the firing rate maps of a few channels of the first spiking layer.
 

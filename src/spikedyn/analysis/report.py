@@ -1,4 +1,9 @@
-"""A run's HTML report in one file: summary, config, last metrics and every figure, embedded."""
+"""A run's HTML report in one file: summary, config, last metrics and the run's figures, embedded.
+
+The run's own figures come first (accuracy, tau, firing rates, then the others in the order they
+are registered); the figures not drawn from the run (the neuron-model illustrations imp_dynamics
+and pattern_mapping, the benchmark's speed) only with ``illustrations=True``, after them.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ STYLE = (
     "figure{margin:1.5em 0}figcaption{color:#555}.missing li{margin:.3em 0}"
 )
 Cells = list[tuple[str, str]]
+FIRST = ("accuracy", "tau", "firing_rates")  # what a reader of a run looks for first
 
 
 def _number(value: Any) -> str:
@@ -77,16 +83,20 @@ def _metric_rows(run: RunRecords) -> list[list[str]]:
     return [[key, _number(value)] for key, value in last.items() if not key.startswith(("tau/", "imp/"))]
 
 
-def draw_figures(run: RunRecords, include_model_figures: bool = True, dpi: int = 100) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
-    """([(name, redraws, base64 PNG)], [(name, why not drawn)]) for every figure that takes one run."""
+def report_figures(illustrations: bool = False) -> list[figure_registry.FigureSpec]:
+    """The figures of a report in their order: the run's own (those of :data:`FIRST` first), then, if asked, the others."""
+    specs = [spec for spec in figure_registry.FIGURES.values() if not spec.needs_runs or spec.max_runs is None or spec.max_runs >= 1]
+    own = sorted((spec for spec in specs if spec.needs_runs), key=lambda spec: FIRST.index(spec.name) if spec.name in FIRST else len(FIRST))
+    return own + ([spec for spec in specs if not spec.needs_runs] if illustrations else [])
+
+
+def draw_figures(run: RunRecords, illustrations: bool = False, dpi: int = 100) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """([(name, redraws, base64 PNG)], [(name, why not drawn)]) for the figures of :func:`report_figures`, in its order."""
     import matplotlib.pyplot as plt
 
     drawn, skipped = [], []
-    for name, spec in list(figure_registry.FIGURES.items()):
-        if spec.needs_runs and spec.max_runs is not None and spec.max_runs < 1:
-            continue
-        if not spec.needs_runs and not include_model_figures:
-            continue
+    for spec in report_figures(illustrations):
+        name = spec.name
         try:
             figure = figure_registry.draw_figure(name, [run] if spec.needs_runs else [])
             try:
@@ -102,10 +112,10 @@ def draw_figures(run: RunRecords, include_model_figures: bool = True, dpi: int =
     return drawn, skipped
 
 
-def render_report(run: RunRecords, include_model_figures: bool = True, dpi: int = 100) -> str:
+def render_report(run: RunRecords, illustrations: bool = False, dpi: int = 100) -> str:
     """The report of ``run`` as one HTML page referencing no external resource."""
     e = html.escape
-    drawn, skipped = draw_figures(run, include_model_figures, dpi)
+    drawn, skipped = draw_figures(run, illustrations, dpi)
     config = yaml.safe_dump(run.config, sort_keys=False, default_flow_style=False, allow_unicode=True)
     parts = [
         "<!DOCTYPE html>",
@@ -126,6 +136,9 @@ def render_report(run: RunRecords, include_model_figures: bool = True, dpi: int 
         parts.append(f'<figure><img alt="{e(name)}" src="data:image/png;base64,{png}"><figcaption>{e(caption)}</figcaption></figure>')
     if not drawn:
         parts.append("<p>No figure drawn.</p>")
+    left_out = [spec.name for spec in figure_registry.FIGURES.values() if not spec.needs_runs]
+    if left_out and not illustrations:
+        parts.append(f"<p>Not drawn from the run, so left out: {e(', '.join(left_out))} (<code>spikedyn report RUN --illustrations</code>).</p>")
     if skipped:
         items = "".join(f"<li><b>{e(name)}</b>: {e(message)}</li>" for name, message in skipped)
         parts.append(f'<h2>Figures not drawn</h2><ul class="missing">{items}</ul>')
@@ -134,8 +147,8 @@ def render_report(run: RunRecords, include_model_figures: bool = True, dpi: int 
     return "\n".join(parts) + "\n"
 
 
-def write_report(run_path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, include_model_figures: bool = True, dpi: int = 100) -> Path:
+def write_report(run_path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, illustrations: bool = False, dpi: int = 100) -> Path:
     """Write the self-contained HTML report of a run (default ``<run>/report.html``) atomically; returns its path."""
     run = load_run(run_path)
     target = Path(out) if out is not None else run.path / "report.html"
-    return write_bytes_atomically(target, render_report(run, include_model_figures, dpi).encode("utf-8"), durable=False)
+    return write_bytes_atomically(target, render_report(run, illustrations, dpi).encode("utf-8"), durable=False)

@@ -22,11 +22,12 @@ from spikedyn.analysis.run_records import RunRecords, load_run
 from spikedyn.analysis.statistics import CONFIDENCE, summarize
 from spikedyn.atomic import write_bytes_atomically
 from spikedyn.training.protocols import RULES, max_test_info, reported
+from spikedyn.training.resume import SETTINGS_KEYS
 from spikedyn.training.runs import run_status
 
 IGNORED_KEYS = ("seed", "output_dir", "description", "sources")  # runs differing only in these are one configuration
 #: Settings that change how a run is shown or where it ran, not what it learns.
-IGNORED_SETTINGS = ("trainer.progress_bar", "records.tensorboard", "data.num_workers", "trainer.accelerator")
+IGNORED_SETTINGS = (*SETTINGS_KEYS, "trainer.accelerator")
 
 #: A per-run quantity summarized over seeds: a number, or None where the run has none.
 RunMetric = Callable[[RunRecords], float | None]

@@ -91,7 +91,12 @@ def following_layer(weight_module: str, tau_layers: list[str]) -> str:
     return best[2]
 
 
-@register_figure("wfc_tau", "PLIF paper Fig. S1 (W_fc / tau of the PLIF layer after the first FC)", max_runs=1)
+@register_figure(
+    "wfc_tau", "PLIF paper Fig. S1 (W_fc / tau of the PLIF layer after the first FC)", max_runs=1,
+    options={"weight": "the snapshotted weight (records.weights) divided by tau; null: the first one",
+             "layer": "the PLIF layer whose tau divides it; null: the spiking layer after the weight",
+             "epochs_shown": "snapshots drawn as histograms, spread over training"},
+)  # fmt: skip
 def weight_over_tau(runs: list[RunRecords], weight: str | None = None, layer: str | None = None, epochs_shown: int = 6) -> Figure:
     """The distribution of W_fc / tau over training, from snapshots holding the FC weight and the next layer's tau.
 

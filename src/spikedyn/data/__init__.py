@@ -7,7 +7,7 @@ from spikedyn.data.cache import FrameCache
 from spikedyn.data.event_errors import EventFileError
 from spikedyn.data.frames import events_to_frames
 from spikedyn.data.options import OptionError
-from spikedyn.data.registry import build_dataset, dataset_options, list_datasets
+from spikedyn.data.registry import build_dataset, dataset_defaults, dataset_options, list_datasets
 from spikedyn.data.splits import SPLITS
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "FrameDataset",
     "OptionError",
     "build_dataset",
+    "dataset_defaults",
     "dataset_options",
     "events_to_frames",
     "list_datasets",

@@ -20,6 +20,11 @@ def dataset_options(name: str) -> list[str]:
     return DATASETS.options(name)
 
 
+def dataset_defaults(name: str) -> dict[str, object]:
+    """{option: default} of dataset ``name``: the values a config that leaves an option out trains with."""
+    return DATASETS.defaults(name)
+
+
 def build_dataset(name: str, split: str, **options: object) -> FrameDataset:
     """The ``split`` ("train", "val" or "test") of dataset ``name``; unknown names and options list the valid ones."""
     return DATASETS.build(name, check_split(split), **options)

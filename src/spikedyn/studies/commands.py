@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from spikedyn.studies import BUDGETS
+from spikedyn.subcommands import command_help
 from spikedyn.sweeps import EXECUTORS
 from spikedyn.sweeps.commands import positive_int
 from spikedyn.training.commands import report_user_error
@@ -18,8 +19,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     study = commands.add_parser(
         "study", help="test a seed paper's claims: a sweep over offline data, then study.md with verdicts (--list: the studies)",
         usage="spikedyn study --list | spikedyn study NAME [--budget smoke|full] [--workers N] [--executor local|slurm] [--out DIR] [--report-only]",
-        description="Run a study: its sweep (resumed where it stopped when run again into the same --out), then DIR/study.md "
+        **command_help("Run a study: its sweep (resumed where it stopped when run again into the same --out), then DIR/study.md "
         "with each claim, its numbers with 95% confidence intervals and a verdict, the table (md, csv) and the figures.",
+        "spikedyn study --list", "spikedyn study pooling --budget full --workers 2"),
     )  # fmt: skip
     study.add_argument("name", nargs="?", help="the study (see --list)")
     study.add_argument("--list", action="store_true", help="list the studies and the claims they test")

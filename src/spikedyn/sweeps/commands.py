@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from spikedyn.subcommands import command_help
 from spikedyn.sweeps import EXECUTORS
 from spikedyn.training.commands import report_user_error, format_summary
 
@@ -21,9 +22,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sweep = commands.add_parser(
         "sweep", help="train every run of a sweep file (spikedyn sweep status FILE: where each run stands)",
         usage="spikedyn sweep [status] FILE.yaml [--workers N] [--executor local|slurm] [--dry-run] [--retry-failed] [--out DIR]",
-        description="Train the runs of a sweep file (bases x grid x variants x seeds) into OUT/<sweep name>/<run name>/. "
+        **command_help("Train the runs of a sweep file (bases x grid x variants x seeds) into OUT/<sweep name>/<run name>/. "
         "Run it again to resume: completed runs are skipped, interrupted ones continue from their last checkpoint, "
         "failed ones are retried only with --retry-failed. 'spikedyn sweep status FILE' lists each run's state.",
+        "spikedyn sweep tau_study.yaml --workers 2", "spikedyn sweep status tau_study.yaml"),
     )  # fmt: skip
     sweep.add_argument("words", nargs="+", metavar="[status] FILE.yaml", help="the sweep file; 'status FILE' shows its runs' states")
     sweep.add_argument("--workers", type=positive_int, default=1, metavar="N", help="local executor: runs trained at once, sharing the cores (default 1)")

@@ -11,8 +11,8 @@ from spikedyn.sweeps.configs import run_config, validate
 from spikedyn.sweeps.expand import SweepRun, expand
 from spikedyn.sweeps.state import RunState, run_state
 from spikedyn.sweeps.sweep_file import SweepFile, read_sweep_file
-from spikedyn.training.config import config_differences
 from spikedyn.training.config_types import ConfigError
+from spikedyn.training.resume import RESUME_KEYS, SETTINGS_KEYS, experiment_changes
 from spikedyn.training.run_folder import RunFolder
 from spikedyn.training.schema import ExperimentConfig
 
@@ -68,14 +68,15 @@ class Sweep:
 
         That is a sweep file changed since, or another study budget into the same folder: such a
         run would be counted completed (or resumed) as if it were the sweep's. A run not yet
-        completed may differ in ``trainer.max_epochs`` alone, which resuming allows.
+        completed may differ in the keys a resume may change (``trainer.max_epochs`` among them); a
+        completed one in the settings that do not change what it trained (console, loggers, workers).
         """
         clashes = []
         for run in self.runs:
             folder = RunFolder(self.run_dir(run))
             if folder.config_file.is_file():
-                allowed = () if states[run.name].state == "completed" else ("trainer.max_epochs",)
-                changed = [key for key in config_differences(folder.config(), configs[run.name]) if key not in allowed]
+                allowed = SETTINGS_KEYS if states[run.name].state == "completed" else RESUME_KEYS
+                changed = experiment_changes(folder.config(), configs[run.name], allowed)
                 if changed:
                     clashes.append(f"{run.name} (differs in {', '.join(changed)})")
         if clashes:

@@ -7,26 +7,40 @@ import json
 import linecache
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from spikedyn.subcommands import command_help
 from spikedyn.training.protocols import accuracy_lines, percent
+
+if TYPE_CHECKING:
+    from spikedyn.training.schema import ExperimentConfig
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # src/spikedyn
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add train, eval and runs to the ``spikedyn`` command's subparsers."""
-    train = commands.add_parser("train", help="train an experiment (default: a PLIF net on the offline digits)")
-    train.add_argument("--config", help="experiment YAML (configs/...); default: the offline digits run")
+    train = commands.add_parser("train", help="train an experiment (default: a PLIF net on the offline digits)", **command_help(
+        "Train an experiment from a YAML config (default: the PLIF paper's MNIST net on scikit-learn's offline digits) into "
+        "a run folder, then print the accuracy its protocol reports and the learned tau per layer.",
+        "spikedyn train --config digits trainer.max_epochs=5"))  # fmt: skip
+    train.add_argument("--config", help="experiment YAML, or the name of a packaged config (digits, plif_table2_mnist, ...); default: the offline digits run")
     train.add_argument("--out", help="folder for the run folder (default: the config's output_dir, 'runs')")
-    train.add_argument("--resume", metavar="RUN", help="continue this run folder from its last checkpoint")
+    train.add_argument("--resume", metavar="RUN", help="continue this run folder from its last checkpoint; overrides may only train "
+                       "longer (trainer.max_epochs) or change settings that leave the experiment as it is (trainer.loggers, ...)")
+    train.add_argument("--print-config", action="store_true", help="print the resolved config (every default filled in, dataset options included) and exit")
     train.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. trainer.max_epochs=5")
     train.set_defaults(handler=_train)
-    evaluate = commands.add_parser("eval", help="evaluate a run's checkpoint on a split")
+    evaluate = commands.add_parser("eval", help="evaluate a run's checkpoint on a split", **command_help(
+        "Evaluate a run's best (or last) checkpoint, or a .ckpt file, on one split of its dataset.",
+        "spikedyn eval runs/digits-20261123-143443 --split val --checkpoint last"))  # fmt: skip
     evaluate.add_argument("run", metavar="RUN_OR_CHECKPOINT", help="a run folder or a .ckpt file")
     evaluate.add_argument("--split", default="test", choices=("train", "val", "test"), help="default: test")
     evaluate.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which checkpoint of a run folder (default: best: the epoch its protocol reports)")
     evaluate.set_defaults(handler=_eval)
-    runs = commands.add_parser("runs", help="list the runs in a folder with their status and best accuracies")
+    runs = commands.add_parser("runs", help="list the runs in a folder with their status and best accuracies", **command_help(
+        "List every run folder below FOLDER: its status, epochs, and the accuracy its protocol reports.",
+        "spikedyn runs runs/sweeps --json"))  # fmt: skip
     runs.add_argument("folder", nargs="?", default="runs", help="default: runs")
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
     runs.set_defaults(handler=_runs)
@@ -57,6 +71,7 @@ def quiet_lightning() -> None:
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
     warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")  # a resumed run
+    warnings.filterwarnings("ignore", message=r"Experiment logs directory .* exists and is not empty")  # its CSV logger: replayed
 
 
 def _raised_by_spikedyn(error: BaseException) -> bool:
@@ -111,19 +126,32 @@ def report_user_error(command: str, error: Exception) -> int:
     return 130 if isinstance(error, RunInterrupted) else 2
 
 
+def _train_config(args: argparse.Namespace) -> tuple[ExperimentConfig, str]:
+    """(the config ``spikedyn train`` runs, how errors name it): a resumed run's, a file's, a packaged one's or the default."""
+    from spikedyn.training.config import config_source, load_config
+    from spikedyn.training.config_names import find_config
+    from spikedyn.training.resume import resume_config
+
+    if args.resume:
+        return resume_config(args.resume, args.overrides), config_source(args.resume, args.overrides)
+    path = find_config(args.config) if args.config is not None else None
+    return load_config(path, args.overrides), config_source(path, args.overrides)
+
+
 def _train(args: argparse.Namespace) -> int:
     from spikedyn.runtime import tune_cpu_allocator
-    from spikedyn.training.accelerators import check_accelerator
-    from spikedyn.training.config import config_source, load_config
-    from spikedyn.training.train import resume_config, train
+    from spikedyn.training.config import config_yaml
 
     tune_cpu_allocator()
-    quiet_lightning()
     try:
-        if args.resume:
-            config, source = resume_config(args.resume, args.overrides), config_source(args.resume, args.overrides)
-        else:
-            config, source = load_config(args.config, args.overrides), config_source(args.config, args.overrides)
+        config, source = _train_config(args)
+        if args.print_config:
+            print(config_yaml(config), end="")
+            return 0
+        from spikedyn.training.accelerators import check_accelerator  # Lightning, imported only to train
+        from spikedyn.training.train import train
+
+        quiet_lightning()
         check_accelerator(config.trainer, source)  # before the run folder is made
         run = train(config, output_dir=args.out, resume=args.resume)
     except Exception as error:  # noqa: BLE001 - report_user_error re-raises what is not the user's to fix
@@ -147,6 +175,9 @@ def _eval(args: argparse.Namespace) -> int:
 def _runs(args: argparse.Namespace) -> int:
     from spikedyn.training.runs import format_runs, list_runs
 
-    entries = list_runs(args.folder)
+    try:
+        entries = list_runs(args.folder)
+    except OSError as error:
+        return report_user_error("runs", error)
     print(json.dumps(entries, indent=1) if args.json else format_runs(entries))
     return 0

@@ -22,6 +22,7 @@ from spikedyn.training.config_checks import (
     CHOICES,
     SURROGATES,
     check_choices,
+    check_loggers,
     check_names,
     check_neuron,
     check_numbers,
@@ -41,6 +42,7 @@ from spikedyn.training.config_types import (
     shown,
     unknown_key,
 )
+from spikedyn.training.config_resolve import resolved
 from spikedyn.training.config_yaml import parse_yaml, read_file
 from spikedyn.training.schema import ExperimentConfig
 
@@ -51,24 +53,25 @@ __all__ = [
     "config_from_dict",
     "config_source",
     "config_to_dict",
+    "config_yaml",
     "load_config",
     "save_config",
 ]
 
 
 def config_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentConfig:
-    """The validated config of a (possibly partial) mapping; missing keys take the schema defaults."""
+    """The validated config of a (possibly partial) mapping; missing keys take the schema and dataset defaults."""
     problems: Problems = []
     cfg = build(ExperimentConfig, data, "", problems)
     if problems:
         raise_problems(source, problems)
     assert isinstance(cfg, ExperimentConfig)
-    for check in (check_choices, check_names, check_neuron, check_numbers, check_protocol, check_regularizer, check_sources):
+    for check in (check_choices, check_loggers, check_names, check_neuron, check_numbers, check_protocol, check_regularizer, check_sources):
         check(cfg, problems)
     check_registries(cfg, problems)
     if problems:
         raise_problems(source, problems)
-    return cfg
+    return resolved(cfg)
 
 
 def config_to_dict(cfg: ExperimentConfig) -> dict[str, Any]:
@@ -77,7 +80,11 @@ def config_to_dict(cfg: ExperimentConfig) -> dict[str, Any]:
 
 
 def config_differences(ours: ExperimentConfig, theirs: ExperimentConfig) -> list[str]:
-    """The dotted keys whose values differ between two configs, sorted."""
+    """The dotted keys whose values differ between two configs, sorted; dataset options compare with their defaults filled in.
+
+    So a run folder saved before config.yaml held the resolved dataset options still matches
+    the config that trains it now.
+    """
 
     def walk(a: Mapping[str, Any], b: Mapping[str, Any], prefix: str) -> list[str]:
         keys = []
@@ -89,7 +96,7 @@ def config_differences(ours: ExperimentConfig, theirs: ExperimentConfig) -> list
                 keys.append(f"{prefix}{key}")
         return keys
 
-    return walk(config_to_dict(ours), config_to_dict(theirs), "")
+    return walk(config_to_dict(resolved(ours)), config_to_dict(resolved(theirs)), "")
 
 
 def _split_override(override: str) -> tuple[list[str], object]:
@@ -169,9 +176,13 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     return config_from_dict(raw, config_source(path, overrides))
 
 
-def save_config(cfg: ExperimentConfig, path: str | Path) -> Path:
-    """Write ``cfg`` as YAML to ``path`` atomically; :func:`load_config` reads back an equal config."""
+def config_yaml(cfg: ExperimentConfig) -> str:
+    """``cfg`` as YAML, every key written out in schema order (dataset options with their defaults)."""
     if not isinstance(cfg, ExperimentConfig):
         raise TypeError(f"cfg must be an ExperimentConfig, got {type(cfg).__name__}")
-    text = yaml.safe_dump(config_to_dict(cfg), sort_keys=False, default_flow_style=False, allow_unicode=True)
-    return write_bytes_atomically(path, text.encode("utf-8"))
+    return yaml.safe_dump(config_to_dict(resolved(cfg)), sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def save_config(cfg: ExperimentConfig, path: str | Path) -> Path:
+    """Write ``cfg`` as YAML to ``path`` atomically; :func:`load_config` reads back an equal config."""
+    return write_bytes_atomically(path, config_yaml(cfg).encode("utf-8"))

@@ -14,6 +14,7 @@ from spikedyn.neurons.backends import BACKEND_NAMES
 from spikedyn.neurons.parameters import IMP_SHAPES, TAU_INITS, TAU_SHAPES
 from spikedyn.surrogate import ATan, Rectangular, Sigmoid, Surrogate, Triangle
 from spikedyn.training.config_types import ConfigError, Problems, nearest
+from spikedyn.training.loggers import LOGGER_NAMES
 from spikedyn.training.protocols import PROTOCOLS
 from spikedyn.training.schema import SOURCE_ASPECTS, ExperimentConfig
 
@@ -181,6 +182,15 @@ def check_choices(cfg: ExperimentConfig, problems: Problems) -> None:
         if value not in allowed:
             near = nearest(str(value), [str(a) for a in allowed])
             problems.append((key, f"{value!r} is not one of {list(allowed)!r}{near}"))
+
+
+def check_loggers(cfg: ExperimentConfig, problems: Problems) -> None:
+    """``trainer.loggers`` names each known logger once."""
+    for index, name in enumerate(cfg.trainer.loggers):
+        if name not in LOGGER_NAMES:
+            problems.append((f"trainer.loggers[{index}]", f"unknown logger {name!r}{nearest(name, LOGGER_NAMES)}; known loggers: {', '.join(LOGGER_NAMES)}"))
+        elif cfg.trainer.loggers.index(name) != index:
+            problems.append((f"trainer.loggers[{index}]", f"{name!r} is named twice; name each logger once"))
 
 
 def check_sources(cfg: ExperimentConfig, problems: Problems) -> None:

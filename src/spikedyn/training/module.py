@@ -146,7 +146,8 @@ class SpikingClassifier(pl.LightningModule):
             row.update({f"rate/{name}": value for name, value in self.firing.compute_and_reset().items()})
         row.update(neuron_statistics(self.network))
         selected_by = SELECTED_BY[self.config.protocol]  # the metric best.ckpt is chosen by
-        self.log(selected_by, row[selected_by], sync_dist=False, rank_zero_only=False)
+        # for the best checkpoint's monitor only: the recorder logs the whole row, by epoch, to the loggers
+        self.log(selected_by, row[selected_by], sync_dist=False, rank_zero_only=False, logger=False)
         self.epoch_row = row
         self.last_row = row
 

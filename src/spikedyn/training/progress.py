@@ -1,11 +1,19 @@
-"""A progress bar per training epoch, showing the last epoch's accuracies; no bars for evaluation."""
+"""The console of a run: on a terminal a bar per training epoch with the last epoch's accuracies, elsewhere one line per epoch."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import lightning.pytorch as pl
 from lightning.pytorch.callbacks import TQDMProgressBar
+
+from spikedyn.training.epoch_lines import EpochLines
+
+
+def console_callback(progress_bar: bool) -> pl.Callback:
+    """The live bar where ``progress_bar`` is on and stdout is a terminal; else :class:`EpochLines`, small enough for a log."""
+    return EpochProgressBar() if progress_bar and sys.stdout.isatty() else EpochLines()
 
 
 class EpochProgressBar(TQDMProgressBar):

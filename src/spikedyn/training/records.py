@@ -1,4 +1,4 @@
-"""The run's records, written every epoch: metrics (CSV, JSONL, TensorBoard), tau/IMP snapshots, summary.
+"""The run's records, written every epoch: metrics (CSV, JSONL, the chosen loggers), tau/IMP snapshots, summary.
 
 The history lives in this callback's state, which every checkpoint carries: a resumed run
 rewrites the files from it, so they never hold an epoch twice or miss one.
@@ -10,10 +10,12 @@ import csv
 import io
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import lightning.pytorch as pl
 import torch
+from lightning.pytorch.loggers import Logger
 
 from spikedyn.atomic import write_bytes_atomically
 from spikedyn.training.layer_stats import neuron_snapshot
@@ -38,18 +40,28 @@ def history_csv(history: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+def logged_numbers(row: dict[str, Any]) -> dict[str, float]:
+    """The numbers of one history row that loggers take (not epoch and step, which place them; no NaN)."""
+    return {k: v for k, v in row.items() if isinstance(v, (int, float)) and not math.isnan(v) and k not in ("epoch", "step")}
+
+
 def tau_summary(row: dict[str, Any]) -> dict[str, float]:
     """{layer: mean tau} from one history row."""
     return {key[len("tau/") : -len("/mean")]: value for key, value in row.items() if key.startswith("tau/") and key.endswith("/mean")}
 
 
 class RunRecorder(pl.Callback):
-    """Appends each epoch's metrics to the history and writes the run's record files (global rank 0)."""
+    """Appends each epoch's metrics to the history and writes the run's record files (global rank 0).
 
-    def __init__(self, run: RunFolder, records: RecordsConfig, protocol: str = "B") -> None:
+    ``replay`` are loggers that start empty each time the run starts (CSV, MLflow): a resumed
+    run logs its earlier epochs to them again, so that they too hold the whole history.
+    """
+
+    def __init__(self, run: RunFolder, records: RecordsConfig, protocol: str = "B", replay: Sequence[Logger] = ()) -> None:
         self.run = run
         self.records = records
         self.protocol = protocol
+        self.replay = list(replay)
         self.history: list[dict[str, Any]] = []
 
     def state_dict(self) -> dict[str, Any]:
@@ -61,6 +73,9 @@ class RunRecorder(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         if trainer.is_global_zero:
             self.write_history()
+            for logger in self.replay:
+                for row in self.history:
+                    logger.log_metrics(logged_numbers(row), step=row["epoch"])
 
     def on_validation_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         row = getattr(module, "epoch_row", None)
@@ -75,9 +90,8 @@ class RunRecorder(pl.Callback):
         every = self.records.snapshot_every
         if every and (row["epoch"] % every == 0 or last_epoch):
             self.write_snapshot(module, row["epoch"])
-        if trainer.logger is not None:
-            numbers = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not math.isnan(v) and k not in ("epoch", "step")}
-            trainer.logger.log_metrics(numbers, step=row["epoch"])
+        for logger in trainer.loggers:
+            logger.log_metrics(logged_numbers(row), step=row["epoch"])
         self.run.update_summary(**self.summary_fields(trainer))
 
     def write_history(self) -> None:

@@ -42,6 +42,8 @@ def run_status(summary: dict[str, Any], host: str | None = None) -> str:
 
 def list_runs(folder: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """One entry per run folder below ``folder`` (sorted by path): name, status, epochs, accuracies."""
+    if not Path(folder).is_dir():
+        raise FileNotFoundError(f"no folder {folder}: expected a folder holding run folders (spikedyn train writes them under runs/)")
     entries = []
     for config in sorted(Path(folder).rglob("config.yaml")):
         run = RunFolder(config.parent)

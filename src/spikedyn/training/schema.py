@@ -107,7 +107,8 @@ class TrainerConfig:
     compile: bool = False  # torch.compile the whole network, neurons included, as one graph (fullgraph)
     gradient_clip_val: float | None = None
     sync_batchnorm: bool = False  # BN statistics over all processes' batches (DDP)
-    progress_bar: bool = True
+    progress_bar: bool = True  # the live bar on a terminal; one line per epoch elsewhere, or with false
+    loggers: list[str] = field(default_factory=lambda: ["tensorboard"])  # any of "tensorboard", "csv", "wandb", "mlflow"
     deterministic: bool = False
     on_divergence: str = "stop"  # a NaN/inf loss or parameter, or a layer gone silent: "stop" the run | "warn" and go on
 
@@ -119,7 +120,7 @@ class RecordsConfig:
     snapshot_every: int = 1  # epochs between snapshots of every layer's full tau and IMP tensors (0: never)
     weights: list[str] = field(default_factory=list)  # module names whose weights are snapshotted too
     firing_rates: bool = True  # firing rate per spiking layer, on the validation split (protocol A: the test split)
-    tensorboard: bool = True
+    tensorboard: bool = True  # false: no TensorBoard logger even where trainer.loggers names it (older configs' switch)
 
 
 #: What an experiment config says the source of (``sources``): a paper section, a released-code

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import socket
@@ -14,31 +13,29 @@ from pathlib import Path
 
 import lightning.pytorch as pl
 from lightning.fabric.utilities.rank_zero import _get_rank
-from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.loggers import Logger
 
 from spikedyn.layers import TemporalEffectiveBatchNorm2d
 from spikedyn.training.checkpoint import AtomicModelCheckpoint, load_checkpoint
-from spikedyn.training.config import (
-    ConfigError,
-    config_differences,
-    config_to_dict,
-    load_config,
-    save_config,
-)
+from spikedyn.training.config import ConfigError, config_differences, save_config
+from spikedyn.training.config_resolve import resolved
 from spikedyn.training.datamodule import SpikeDataModule
 from spikedyn.training.divergence import DivergenceGuard
+from spikedyn.training.loggers import build_loggers, check_logger_packages, replaying
 from spikedyn.training.module import SpikingClassifier
-from spikedyn.training.progress import EpochProgressBar
+from spikedyn.training.progress import EpochProgressBar, console_callback
 from spikedyn.training.protocols import RULES, SELECTED_BY
 from spikedyn.training.records import RunRecorder
+from spikedyn.training.resume import experiment_changes
 from spikedyn.training.run_folder import RunFolder
 from spikedyn.training.run_lock import RunLock
 from spikedyn.training.schema import ExperimentConfig
 from spikedyn.training.stops import stop_reason
 
 
-def _trainer(config: ExperimentConfig, run: RunFolder, recorder: RunRecorder) -> pl.Trainer:
+def _trainer(config: ExperimentConfig, run: RunFolder, recorder: RunRecorder, loggers: list[Logger]) -> pl.Trainer:
     settings = config.trainer
+    console = console_callback(settings.progress_bar)
     callbacks: list[pl.Callback] = [
         recorder,
         AtomicModelCheckpoint(  # the epoch the protocol reports: best validation (B), maximum test (A)
@@ -50,10 +47,8 @@ def _trainer(config: ExperimentConfig, run: RunFolder, recorder: RunRecorder) ->
         AtomicModelCheckpoint(dirpath=run.checkpoints, filename="last", save_top_k=1, enable_version_counter=False),
         # after the records, before the checkpoints (Lightning runs checkpoint callbacks last)
         DivergenceGuard(recorder, settings.on_divergence, SELECTED_BY[config.protocol]),
+        console,  # the live bar, or one line per epoch
     ]  # fmt: skip
-    if settings.progress_bar:
-        callbacks.append(EpochProgressBar())
-    tensorboard = config.records.tensorboard and importlib.util.find_spec("tensorboard") is not None
     return pl.Trainer(
         max_epochs=settings.max_epochs,
         accelerator=settings.accelerator,
@@ -65,8 +60,8 @@ def _trainer(config: ExperimentConfig, run: RunFolder, recorder: RunRecorder) ->
         sync_batchnorm=settings.sync_batchnorm,
         deterministic=settings.deterministic,
         callbacks=callbacks,
-        logger=TensorBoardLogger(run.path, name="tensorboard", version="") if tensorboard else False,
-        enable_progress_bar=settings.progress_bar,
+        logger=loggers or False,
+        enable_progress_bar=isinstance(console, EpochProgressBar),
         enable_model_summary=False,
         num_sanity_val_steps=0,
         use_distributed_sampler=False,
@@ -116,7 +111,7 @@ def _run_folder(
     existed = (folder / "config.yaml").exists()
     run = RunFolder.create(config, output_dir, job=job, write=first)
     if existed:
-        if config_to_dict(run.config()) != config_to_dict(config):
+        if config_differences(run.config(), config):
             raise ConfigError(f"{run.path} holds a run of job {job} with another config; set --out to another folder")
         if not run.last_checkpoint.exists() and run.metrics_jsonl.exists():
             raise ConfigError(f"{run.path} already holds records of job {job} but no checkpoint to continue from; set --out to another folder")
@@ -128,7 +123,8 @@ def _exact_run_folder(config: ExperimentConfig, run_dir: str | os.PathLike[str],
 
     The folder is claimed (:class:`RunLock`) before anything is written. A folder without a
     checkpoint starts (again) with ``config``; one with a checkpoint continues, and must hold
-    the same config, except a ``trainer.max_epochs`` to train longer. The other processes of
+    the same experiment: only the settings of :data:`~spikedyn.training.resume.RESUME_KEYS` (a
+    longer ``trainer.max_epochs``, the console, the loggers) may differ. The other processes of
     a distributed run write nothing and follow the checkpoint that rank 0 sees.
     """
     run = RunFolder(run_dir)
@@ -136,7 +132,7 @@ def _exact_run_folder(config: ExperimentConfig, run_dir: str | os.PathLike[str],
         return run, run.last_checkpoint.exists()
     held.enter_context(RunLock(run.path))
     if run.config_file.exists():
-        changed = [key for key in config_differences(run.config(), config) if key != "trainer.max_epochs"]
+        changed = experiment_changes(run.config(), config)
         if changed:
             raise ConfigError(f"{run.path} holds a run with another config (it differs in {', '.join(changed)}); train into another folder")
     if run.last_checkpoint.exists():
@@ -170,6 +166,8 @@ def train(
     """
     if run_dir is not None and (output_dir is not None or resume is not None):
         raise ValueError("train: run_dir is the run's folder itself; pass it without output_dir or resume")
+    config = resolved(config)  # the dataset options it trains with, as its config.yaml will say
+    check_logger_packages(config)
     pl.seed_everything(config.seed, workers=True, verbose=False)
     data = SpikeDataModule(config.data, config.seed, config.protocol)
     module = SpikingClassifier(config, data.info, tuple(data.eval_splits))
@@ -197,8 +195,8 @@ def train(
                     _mark_completed(run)
                 return run
             checkpoint = str(run.last_checkpoint)
-        if named and continuing and writes and config_to_dict(run.config()) != config_to_dict(config):
-            save_config(config, run.config_file)  # a longer max_epochs, once the checkpoint is known to be good
+        if named and continuing and writes and config_differences(run.config(), config):
+            save_config(config, run.config_file)  # a longer max_epochs or new settings, once the checkpoint is known to be good
         _fit(config, run, module, data, checkpoint, split_sizes)
     return run
 
@@ -208,8 +206,9 @@ def _fit(config: ExperimentConfig, run: RunFolder, module: SpikingClassifier, da
     joined = RUN_DIR_VARIABLE in os.environ
     try:
         os.environ[RUN_DIR_VARIABLE] = str(run.path)  # processes that Lightning launches for DDP join this run
-        recorder = RunRecorder(run, config.records, config.protocol)
-        trainer = _trainer(config, run, recorder)
+        loggers = build_loggers(config, run)
+        recorder = RunRecorder(run, config.records, config.protocol, replay=replaying(loggers))
+        trainer = _trainer(config, run, recorder, [logger for _, logger in loggers])
         started = time.perf_counter()
         previous_wall = float(run.summary().get("wall_time_s", 0.0))
         if trainer.is_global_zero:
@@ -243,12 +242,3 @@ def _restore_sigint() -> None:
     """Lightning ignores SIGINT while it shuts down after a Ctrl-C; give the next one back to Python."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def resume_config(run_dir: str | os.PathLike[str], overrides: list[str]) -> ExperimentConfig:
-    """The config of an existing run; only ``trainer.max_epochs`` may be overridden (to train longer)."""
-    run = RunFolder.open(run_dir)
-    keys = {override.split("=", 1)[0].strip() for override in overrides}
-    if keys - {"trainer.max_epochs"}:
-        raise ConfigError(f"a resumed run keeps the config in {run.config_file}; only trainer.max_epochs=N may be overridden, got {sorted(keys)}")
-    return load_config(run.config_file, overrides)  # train() saves it once the checkpoint has loaded
