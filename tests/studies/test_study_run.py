@@ -34,3 +34,8 @@ def test_the_pooling_study_runs_reports_and_resumes(tmp_path, capsys):
 
     assert main(["table", str(out / "pooling"), "--out", str(tmp_path / "t")]) == 0, "the runs aggregate as any sweep's"
     assert "max - avg" in (tmp_path / "t.md").read_text()
+
+    trained_by = "spikedyn study pooling --budget smoke --workers 2 --out elsewhere"
+    (out / "inputs" / "command.txt").write_text(trained_by + "\n")
+    assert main(["study", "pooling", "--budget", "smoke", "--out", str(out), "--report-only"]) == 0
+    assert f"- Command: `{trained_by}`" in (out / "study.md").read_text(), "a rewritten report names the command that trained"

@@ -51,12 +51,12 @@ def _study(args: argparse.Namespace) -> int:
         args.study_parser.error("name a study, or --list them")
     try:
         from spikedyn.studies.catalog import get_study
-        from spikedyn.studies.runner import command_line, run_study, write_study_report
+        from spikedyn.studies.runner import run_study, training_command, write_study_report
 
         study = get_study(args.name)
         out = Path(args.out or f"{DEFAULT_OUT}/{study.name}-{args.budget}")
         if args.report_only:
-            print(f"report in {write_study_report(study, args.budget, out.absolute(), command_line(study, args.budget))}")
+            print(f"report in {write_study_report(study, args.budget, out.absolute(), training_command(study, args.budget, out))}")
             return 0
         say = lambda line: print(line, flush=True)  # noqa: E731
         return run_study(study, args.budget, out, args.executor, args.workers, args.retry_failed, say)

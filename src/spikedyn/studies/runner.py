@@ -28,6 +28,7 @@ from spikedyn.training.schema import ExperimentConfig
 
 INPUTS = "inputs"
 SWEEP_FILE = "sweep.yaml"
+COMMAND_FILE = "command.txt"  # the command that last trained the study, for a report rewritten with --report-only
 
 
 def _yaml(document: object) -> bytes:
@@ -84,6 +85,15 @@ def command_line(study: Study, budget: str) -> str:
     return f"spikedyn study {study.name} --budget {budget}"
 
 
+def training_command(study: Study, budget: str, folder: Path) -> str:
+    """The command that last trained the study in ``folder`` (what its report shows), else the plain one."""
+    try:
+        saved = (folder / INPUTS / COMMAND_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        saved = ""
+    return saved or f"spikedyn study {study.name} --budget {budget}"
+
+
 def run_study(
     study: Study,
     budget: str,
@@ -100,6 +110,7 @@ def run_study(
     folder = Path(out).absolute()
     command = command_line(study, budget)
     sweep = Sweep.load(write_inputs(study, budget, folder), folder)
+    write_bytes_atomically(folder / INPUTS / COMMAND_FILE, (command + "\n").encode("utf-8"), durable=False)
     configs = sweep.configs()
     prepare_data(configs.values())
     code = train_sweep(sweep, executor=executor, workers=workers, retry_failed=retry_failed, say=say)
