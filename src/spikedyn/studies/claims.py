@@ -78,23 +78,23 @@ class CheckResult:
 
 
 def verdict(check: Check, result: Contrast) -> tuple[str, str]:
-    """(verdict, why) for a check's contrast, from where its confidence interval lies."""
+    """(verdict, why) for a check's contrast, from where its confidence interval lies (the report shows the margin in its unit)."""
     if result.ci_low is None or result.ci_high is None:
         return INCONCLUSIVE, result.note or "no confidence interval"
     low, high, margin = result.ci_low, result.ci_high, check.margin
     if check.expect == "equivalent":
         if -margin < low and high < margin:
-            return HOLDS, f"the interval lies within ±{margin:g}"
+            return HOLDS, "the interval lies within the margin"
         if low > margin or high < -margin:
-            return FAILS, f"the interval lies wholly outside ±{margin:g}"
-        return INCONCLUSIVE, f"the interval reaches beyond ±{margin:g} but not wholly"
+            return FAILS, "the interval lies wholly outside the margin"
+        return INCONCLUSIVE, "the interval reaches beyond the margin, but not wholly"
     sign = 1.0 if check.expect == "positive" else -1.0
     low, high = sorted((sign * low, sign * high))
     side = "above" if sign > 0 else "below"
     if high < 0:
         return FAILS, f"the interval lies wholly {'below' if sign > 0 else 'above'} 0, against the claim"
     if margin > 0 and high < margin:
-        return FAILS, f"the interval lies wholly short of the claimed effect ({margin:g})"
+        return FAILS, "the interval lies wholly short of the claimed effect"
     if low > 0:
         return HOLDS, f"the interval lies wholly {side} 0"
     return INCONCLUSIVE, "the interval contains 0"

@@ -93,9 +93,10 @@ def format_check(result: CheckResult, unit: str) -> str:
     """One row of a claim's table: the check, its group, the estimate with its interval, p, n per term and the verdict."""
     c, check = result.contrast, result.check
     interval = "-" if c.ci_low is None else f"{value_text(c.ci_low, unit, True)}, {value_text(c.ci_high, unit, True)}"
-    expected = {"positive": "> 0", "negative": "< 0", "equivalent": f"within ±{value_text(check.margin, unit)}"}[check.expect]
+    margin = f"{value_text(check.margin, unit)} {difference_unit(unit)}".rstrip()
+    expected = {"positive": "> 0", "negative": "< 0", "equivalent": f"within ±{margin}"}[check.expect]
     if check.margin and check.expect != "equivalent":
-        expected += f", by {value_text(check.margin, unit)} or more"
+        expected += f", by {margin} or more"
     notes = "; ".join(result.notes)
     cells = [check.label, describe(result.group) or "-", f"{value_text(c.estimate, unit, True)} [{interval}] {difference_unit(unit)}",
              "-" if c.p is None else f"{c.p:.3g}", ", ".join(str(s.n) for s in c.summaries), expected,
