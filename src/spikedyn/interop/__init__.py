@@ -2,7 +2,7 @@
 
 ``to_nir(model, sample, dt)`` exports a trained network's inference graph exactly (or refuses,
 layer by layer), ``from_nir(graph, dt)`` runs a NIR graph as a spikedyn module, and
-``write_nir`` saves a graph atomically. They need the ``nir`` package (``pip install nir``),
+``write_nir`` saves a graph atomically. They need the ``nir`` package (``pip install 'spikedyn[nir]'``),
 imported on first use, so ``import spikedyn.interop`` and the ``spikedyn`` command work without it.
 
 Peers read NIR in their own ways (checked against Norse 1.1 in tests/interop/test_norse.py):

@@ -40,7 +40,7 @@ def _export(args: argparse.Namespace) -> int:
         from spikedyn.interop.export import export_graph
         from spikedyn.interop.files import write_nir
     except ImportError as error:
-        print(f"spikedyn export: --format nir needs the nir package (pip install nir): {error}", file=sys.stderr)
+        print(f"spikedyn export: --format nir needs the nir package (pip install 'spikedyn[nir]'): {error}", file=sys.stderr)
         return 2
     try:
         path = checkpoint_path(args.run, args.checkpoint)
