@@ -175,7 +175,8 @@ def train(
     if config.trainer.sync_batchnorm and any(isinstance(m, TemporalEffectiveBatchNorm2d) for m in module.modules()):
         raise ConfigError("trainer.sync_batchnorm would replace TEBN layers by plain SyncBatchNorm (losing their per-step scale); use model.options.norm=bn or leave it off")
     # a resumed run's checkpoint is checked before its folder is claimed: a damaged one changes nothing there
-    done = _epochs_done(RunFolder.open(resume)) if resume is not None and RunFolder.open(resume).last_checkpoint.exists() else None
+    resumed = RunFolder.open(resume) if resume is not None else None
+    done = _epochs_done(resumed) if resumed is not None and resumed.last_checkpoint.exists() else None
     with ExitStack() as held:
         if run_dir is not None:
             run, continuing = _exact_run_folder(config, run_dir, held)
