@@ -4,6 +4,7 @@ import json
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from spikedyn.analysis.figures import FIGURES, draw_figure
 from spikedyn.analysis.run_records import MissingRecords, load_run
@@ -11,6 +12,7 @@ from spikedyn.analysis.save import save_figure
 from spikedyn.analysis.tau_figures import following_layer
 from spikedyn.training.config import load_config
 from spikedyn.training.train import train
+from tests.analysis.run_folders import make_run
 
 pytestmark = pytest.mark.slow
 QUICK = ["trainer.progress_bar=false", "records.tensorboard=false", "data.batch_size=64", "data.options.time_steps=2"]
@@ -89,6 +91,24 @@ def test_speed_figure_from_benchmark_json(tmp_path):
     assert max(max(line.get_ydata()) for ax in figure.axes for line in ax.lines) == pytest.approx(0.001 * 64 * 1.2 * 1e3)
     with pytest.raises(MissingRecords, match="benchmarks/neuron.py"):
         draw_figure("speed", [], results=str(tmp_path / "none.json"))
+
+
+@pytest.mark.parametrize("splits", [["test"], ["train", "test"], ["train", "val", "test"]])
+@pytest.mark.parametrize("epochs", [12, 80])  # 12: the 64-epoch window is clamped, and the title says so (per panel, it overlapped)
+def test_the_accuracy_titles_never_overlap(tmp_path, splits, epochs):
+    history = [{"epoch": e, "train_acc": 0.5, "val_acc": 0.4, "test_acc": 0.45 + e / 200} for e in range(epochs)]
+    run = load_run(make_run(tmp_path / "run", ["name=a_run_with_a_rather_long_name"], history=history))
+    figure = draw_figure("accuracy", [run], splits=splits)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    titles = [ax.title.get_window_extent(renderer) for ax in figure.axes]
+    assert [ax.get_title() for ax in figure.axes] == [f"{split} accuracy" for split in splits]
+    assert not any(a.overlaps(b) for i, a in enumerate(titles) for b in titles[i + 1 :])
+    [note] = [text.get_window_extent(renderer) for text in figure.texts]  # the suptitle
+    assert not any(note.overlaps(title) for title in titles)
+    inside = figure.bbox
+    assert all(inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1 for box in [*titles, note])
 
 
 def test_the_registry_names_each_figures_seed_figure():

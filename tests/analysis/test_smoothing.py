@@ -36,7 +36,7 @@ def test_the_window_is_clamped_to_the_length_of_the_series():
 def test_the_accuracy_figure_says_when_its_window_is_longer_than_the_run(tmp_path):
     history = [{"epoch": e, "train_acc": 0.5, "val_acc": 0.5, "test_acc": 0.5 + e / 10} for e in range(3)]
     run = load_run(make_run(tmp_path / "short", ["name=short"], history=history))
-    titles = [ax.get_title() for ax in draw_figure("accuracy", [run]).axes]
-    assert titles and all("moving average over all 3 epochs" in t and "the 64-epoch window is longer than the run" in t for t in titles)
-    titles = [ax.get_title() for ax in draw_figure("accuracy", [run], window=2).axes]
-    assert titles == [f"{split} accuracy (2-epoch moving average)" for split in ("train", "val", "test")]
+    figure = draw_figure("accuracy", [run])
+    assert [ax.get_title() for ax in figure.axes] == [f"{split} accuracy" for split in ("train", "val", "test")]
+    assert figure.get_suptitle() == "solid: moving average over all 3 epochs\n(the 64-epoch window is longer than the run)"
+    assert draw_figure("accuracy", [run], window=2).get_suptitle() == "solid: 2-epoch moving average"

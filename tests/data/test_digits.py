@@ -149,3 +149,12 @@ def test_split_seed_none_splits_in_load_digits_order():
         rest = members[: math.ceil(len(members) * 0.8)]  # the first 80% of each class play the training set
         assert test[LABELS[test] == cls].tolist() == members[len(rest) :].tolist()
         assert val[LABELS[val] == cls].tolist() == rest[math.ceil(len(rest) * 0.85) :].tolist()
+
+
+def test_without_normalisation_digits_are_the_pixels_over_16():
+    images, labels = load_digits(return_X_y=True)
+    test = build_dataset("digits", "test", time_steps=2, normalize=False)
+    indices = digits_split("test")
+    for i in (0, len(test) - 1):
+        assert torch.equal(test[i][0][0, 0], torch.from_numpy((images[indices[i]] / 16).astype(np.float32).reshape(8, 8)))
+        assert test[i][1] == labels[indices[i]]

@@ -87,6 +87,14 @@ def test_mnist_samples_are_the_official_images_repeated_over_time_with_their_lab
     assert test.info.time_steps == 3 and len(test.info.classes) == 10
 
 
+def test_without_normalisation_samples_are_the_pixels_over_255(cifar_files):
+    root, official = cifar_files
+    test = cifar10("test", root=root, time_steps=2, normalize=False)
+    for i in range(len(test)):
+        expected = torch.from_numpy(official.test_images[i].reshape(3, 32, 32).astype(np.float32) / 255)
+        assert torch.equal(test[i][0][1], expected)
+
+
 def test_cifar10_samples_are_the_batches_in_order(cifar_files):
     root, official = cifar_files
     train = cifar10("train", root=root, time_steps=2, augment=False)
@@ -250,7 +258,7 @@ def test_val_fraction_zero_trains_on_the_whole_training_set_and_leaves_val_empty
 
 def test_the_datasets_are_registered_with_the_documented_options(mnist_files):
     assert {"mnist", "fashion_mnist", "cifar10"} <= set(list_datasets())
-    assert dataset_options("cifar10") == ["root", "time_steps", "download", "augment", "val_fraction", "split_seed"]
+    assert dataset_options("cifar10") == ["root", "time_steps", "download", "augment", "val_fraction", "split_seed", "normalize"]
     root, _ = mnist_files
     dataset = build_dataset("mnist", "val", root=str(root), time_steps=2)
     assert isinstance(dataset, StaticImageDataset) and dataset[0][0].shape == (2, 1, 28, 28)

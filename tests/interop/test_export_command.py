@@ -59,6 +59,14 @@ def test_the_last_checkpoint_and_a_checkpoint_file_export_too(tmp_path, capsys):
     assert nir.read(tmp_path / "a.nir").metadata["dt"] == 1e-3 and (tmp_path / "b.nir").is_file()
 
 
+def test_without_out_a_run_exports_into_its_folder_and_a_checkpoint_beside_itself(tmp_path, capsys):
+    run = make_run(tmp_path / "runs")
+    assert export(str(run), "--format", "nir") == 0
+    assert capsys.readouterr().out.startswith(f"wrote {run / 'model.nir'}:")
+    assert export(str(run / "checkpoints" / "last.ckpt"), "--format", "nir") == 0
+    assert nir.read(run / "checkpoints" / "last.nir").nodes.keys() == nir.read(run / "model.nir").nodes.keys()
+
+
 def test_best_of_a_run_without_one_is_a_one_line_error(tmp_path, capsys):
     run = make_run(tmp_path / "runs", checkpoints=("last",))
     assert export(str(run), "--format", "nir", "--out", str(tmp_path / "x.nir")) == 2

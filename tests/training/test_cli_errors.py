@@ -127,3 +127,10 @@ def test_a_bug_keeps_its_traceback(tmp_path, monkeypatch, bug):
     monkeypatch.setattr(train_module, "train", broken_train)
     with pytest.raises((RuntimeError, KeyError, ValueError)):
         main(["train", "--out", str(tmp_path)])
+
+
+def test_resume_with_a_config_is_refused_not_ignored(tmp_path, capsys):
+    (tmp_path / "config.yaml").write_text("name: x\n")
+    code, err = _run(capsys, "train", "--resume", str(tmp_path), "--config", "digits")
+    assert code == 2
+    assert f"--resume {tmp_path} continues that run with its own config" in err and "--config digits cannot change it" in err

@@ -11,26 +11,31 @@ from spikedyn.analysis.smoothing import clamped_window, moving_average
 SPLITS = ("train", "val", "test")
 
 
-def smoothing_title(what: str, window: int, epochs: int) -> str:
-    """A curve's title naming its moving average; a window longer than the longest run is clamped to it, and it says so."""
+def smoothing_note(window: int, epochs: int) -> str:
+    """What the solid curves are, for a figure's title; a window longer than the longest run is clamped to it, and it says so."""
     used = clamped_window(window, epochs)
     if epochs and used < window:
-        return f"{what} (moving average over all {used} epoch{'s' * (used != 1)}:\nthe {window}-epoch window is longer than the run)"
-    return f"{what} ({window}-epoch moving average)"
+        return f"solid: moving average over all {used} epoch{'s' * (used != 1)}\n(the {window}-epoch window is longer than the run)"
+    return f"solid: {window}-epoch moving average"
 
 
 @register_figure(
     "accuracy", "PLIF paper Fig. 6; per-neuron study Fig. 1 (64-epoch moving average)",
     options={"window": "epochs in the trailing moving average (the seeds' 64); a longer window than the run is clamped to it, "
-                       "and the title says so",
+                       "and the figure's title says so",
              "splits": "the splits drawn, one panel each: a list of train, val, test"},
 )  # fmt: skip
 def accuracy_curves(runs: list[RunRecords], window: int = 64, splits: tuple[str, ...] = SPLITS) -> Figure:
-    """Train, validation and test accuracy per epoch: the raw curve faint, its moving average solid, one colour per run."""
+    """Train, validation and test accuracy per epoch: the raw curve faint, its moving average solid, one colour per run.
+
+    Each panel is titled by its split alone and the moving average is named once, above them all,
+    so that titles stay short enough not to run into the neighbouring panels.
+    """
     figure = Figure(figsize=(4.2 * len(splits), 3.4), layout="constrained")
     axes = figure.subplots(1, len(splits), squeeze=False)[0]
+    longest = 0
     for ax, split in zip(axes, splits):
-        drawn, longest = 0, 0
+        drawn = 0
         for index, run in enumerate(runs):
             epochs, values = run.column(f"{split}_acc")
             if not epochs:
@@ -40,9 +45,10 @@ def accuracy_curves(runs: list[RunRecords], window: int = 64, splits: tuple[str,
             ax.plot(epochs, percent, color=colour, alpha=0.3, linewidth=0.8)
             ax.plot(epochs, moving_average(percent, window), color=colour, label=run.label)
             drawn, longest = drawn + 1, max(longest, len(epochs))
-        ax.set(title=smoothing_title(f"{split} accuracy", window, longest), xlabel="epoch", ylabel="accuracy (%)")
+        ax.set(title=f"{split} accuracy", xlabel="epoch", ylabel="accuracy (%)")
         if drawn:
             ax.legend(fontsize="small")
+    figure.suptitle(smoothing_note(window, longest), fontsize="medium")
     if not any(run.column(f"{split}_acc")[0] for run in runs for split in splits):
         runs[0].require([], "accuracy per epoch", "train for at least one epoch")
     return figure

@@ -21,6 +21,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Subset
 
 from spikedyn.data import build_dataset
+from spikedyn.models.encoded import EncodedNetwork
 from spikedyn.training.protocols import dataset_options
 from spikedyn.training.evaluate import load_network
 
@@ -95,6 +96,7 @@ class _Tally:
     """Totals over every call of each synaptic layer of ``network`` (the first one called counts MACs, the rest SOPs)."""
 
     network: nn.Module
+    spike_input: bool = False  # the input is encoded as spikes: the first layer accumulates too
     order: list[nn.Module] = field(default_factory=list)
     ops: dict[nn.Module, float] = field(default_factory=dict)
     nonzero: dict[nn.Module, int] = field(default_factory=dict)
@@ -107,9 +109,13 @@ class _Tally:
             self.order.append(layer)
             self.ops[layer], self.nonzero[layer], self.elements[layer] = 0.0, 0, 0
         nonzero = int(torch.count_nonzero(x))
-        self.ops[layer] += macs_of(layer, x, output) if layer is self.order[0] else nonzero * fan_out(layer)
+        self.ops[layer] += macs_of(layer, x, output) if self._multiplies(layer) else nonzero * fan_out(layer)
         self.nonzero[layer] += nonzero
         self.elements[layer] += x.numel()
+
+    def _multiplies(self, layer: nn.Module) -> bool:
+        """Whether ``layer`` gets real-valued input: the first one called, unless the input was encoded as spikes."""
+        return layer is self.order[0] and not self.spike_input
 
     @contextmanager
     def hooked(self) -> Iterator[None]:
@@ -131,8 +137,8 @@ class _Tally:
             raise ValueError("no samples were run: nothing to count")
         names = {module: name for name, module in self.network.named_modules()}
         layers = tuple(
-            LayerOperations(names[m], "MAC" if i == 0 else "SOP", self.ops[m] / self.samples, self.nonzero[m] / max(self.elements[m], 1))
-            for i, m in enumerate(self.order)
+            LayerOperations(names[m], "MAC" if self._multiplies(m) else "SOP", self.ops[m] / self.samples, self.nonzero[m] / max(self.elements[m], 1))
+            for m in self.order
         )
         return OperationCount(layers, self.samples)
 
@@ -147,7 +153,7 @@ def count_operations(network: nn.Module, frames: torch.Tensor) -> OperationCount
     values (no neuron before them) would need MACs there too; spikedyn's do not.
     Runs in the network's current mode: call ``network.eval()`` first for inference.
     """
-    tally = _Tally(network)
+    tally = _Tally(network, spike_input=isinstance(network, EncodedNetwork))
     tally.run(frames)
     return tally.result()
 
@@ -159,7 +165,7 @@ def operations_of_checkpoint(checkpoint_path: str | os.PathLike[str], split: str
     network, config, _ = load_network(checkpoint_path)
     dataset = build_dataset(config.data.dataset, split, **dataset_options(config.data.options, config.protocol))
     subset = Subset(dataset, range(min(samples, len(dataset))))
-    tally = _Tally(network)
+    tally = _Tally(network, spike_input=isinstance(network, EncodedNetwork))
     for frames, _ in DataLoader(subset, batch_size=batch_size or config.data.eval_batch_size or config.data.batch_size):
         tally.run(frames.transpose(0, 1))
     return tally.result()

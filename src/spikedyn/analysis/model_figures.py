@@ -1,4 +1,4 @@
-"""Figures that run a trained network again: accuracy at each time step, first-layer firing maps."""
+"""Figures that run a trained network again (accuracy at each time step, first-layer firing maps), and the helpers that rerun it."""
 
 from __future__ import annotations
 
@@ -12,15 +12,45 @@ from torch.utils.data import DataLoader, Subset
 from spikedyn.analysis.figure_registry import register_figure
 from spikedyn.analysis.run_records import RunRecords
 from spikedyn.data import build_dataset
-from spikedyn.neurons import BaseNeuron
+from spikedyn.data.base import DatasetInfo
 from spikedyn.training.evaluate import load_network
+from spikedyn.training.layer_stats import spiking_layers
 from spikedyn.training.protocols import dataset_options
+from spikedyn.training.schema import ExperimentConfig
+
+CHECKPOINTS = ("best", "last")
 
 
-def _split(run: RunRecords, split: str, samples: int | None) -> torch.utils.data.Dataset:
+def split_dataset(run: RunRecords, split: str, samples: int | None = None) -> torch.utils.data.Dataset:
+    """The run's own dataset (its options and protocol) on ``split``; only its first ``samples`` when given."""
     data = run.config["data"]
     dataset = build_dataset(data["dataset"], split, **dataset_options(data["options"], run.config.get("protocol", "B")))
     return dataset if samples is None else Subset(dataset, range(min(samples, len(dataset))))
+
+
+def trained_network(run: RunRecords, checkpoint: str) -> tuple[torch.nn.Module, ExperimentConfig, DatasetInfo]:
+    """(network in eval mode, config, dataset info) of the run's best or last checkpoint."""
+    if checkpoint not in CHECKPOINTS:
+        raise ValueError(f"checkpoint must be one of {list(CHECKPOINTS)}, got {checkpoint!r}")
+    return load_network(run.checkpoint_path(checkpoint))
+
+
+def record_spikes(
+    network: torch.nn.Module, frames: torch.Tensor, layers: Sequence[tuple[str, torch.nn.Module]]
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """(outputs [T, B, ...], {name: spikes [T, B, *shape]} of each of ``layers``) for frames [B, T, ...], without gradients."""
+    captured: dict[str, torch.Tensor] = {}
+    handles = [
+        layer.register_forward_hook(lambda module, inputs, output, name=name: captured.__setitem__(name, output.detach()))
+        for name, layer in layers
+    ]
+    try:
+        with torch.no_grad():
+            outputs = network(frames.transpose(0, 1))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return outputs, captured
 
 
 def step_accuracies(network: torch.nn.Module, dataset: torch.utils.data.Dataset, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
@@ -52,9 +82,8 @@ def timestep_accuracy(runs: list[RunRecords], split: str = "test", checkpoint: s
     figure = Figure(figsize=(6, 4), layout="constrained")
     ax = figure.subplots()
     for index, run in enumerate(runs):
-        network, _, _ = load_network(run.checkpoint_path(checkpoint))
-        network.eval()
-        by_step, by_mean = step_accuracies(network, _split(run, split, samples))
+        network, _, _ = trained_network(run, checkpoint)
+        by_step, by_mean = step_accuracies(network, split_dataset(run, split, samples))
         steps = np.arange(1, len(by_step) + 1)
         ax.plot(steps, 100 * by_step, "-o", color=f"C{index % 10}", label=f"{run.label}: y[t]")
         ax.plot(steps, 100 * by_mean, "--", color=f"C{index % 10}", label=f"{run.label}: mean of y[0..t]")
@@ -65,17 +94,12 @@ def timestep_accuracy(runs: list[RunRecords], split: str = "test", checkpoint: s
 
 def first_layer_rates(network: torch.nn.Module, frames: torch.Tensor) -> torch.Tensor:
     """Firing rates [B, C, H, W] (mean over T) of the first spiking layer for frames [B, T, C, H, W]."""
-    first = next((m for m in network.modules() if isinstance(m, BaseNeuron)), None)
-    if first is None:
+    layers = spiking_layers(network)
+    if not layers:
         raise ValueError("the network has no spiking layer")
-    captured: list[torch.Tensor] = []
-    handle = first.register_forward_hook(lambda module, inputs, output: captured.append(output.detach()))
-    try:
-        with torch.no_grad():
-            network(frames.transpose(0, 1))
-    finally:
-        handle.remove()
-    return captured[0].mean(0)
+    name, first = layers[0]
+    _, spikes = record_spikes(network, frames, [(name, first)])
+    return spikes[name].mean(0)
 
 
 @register_figure(
@@ -89,9 +113,8 @@ def channel_rates(runs: list[RunRecords], split: str = "test", samples: int = 8,
     By default the three channels with the highest mean rate over the shown samples.
     """
     run = runs[0]
-    network, _, _ = load_network(run.checkpoint_path(checkpoint))
-    network.eval()
-    dataset = _split(run, split, samples)
+    network, _, _ = trained_network(run, checkpoint)
+    dataset = split_dataset(run, split, samples)
     frames, labels = next(iter(DataLoader(dataset, batch_size=len(dataset))))
     rates = first_layer_rates(network, frames)
     if rates.dim() != 4:

@@ -18,7 +18,7 @@ class DatasetInfo:
 
     name: str
     num_classes: int
-    frame_shape: tuple[int, int, int]
+    frame_shape: tuple[int, ...]  # (C, H, W) for the packaged datasets; any per-step shape for a user's own
     time_steps: int
     classes: tuple[str, ...] = ()
 

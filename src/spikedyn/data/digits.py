@@ -78,15 +78,16 @@ class RandomShift:
 
 
 class DigitsDataset(FrameDataset):
-    """One split of "digits": frames [T, 1, 8k, 8k], the normalised image repeated over T."""
+    """One split of "digits": frames [T, 1, 8k, 8k], the normalised image (or with ``normalize=False`` the [0, 1] one) repeated over T."""
 
     def __init__(
         self, split: str, time_steps: int = 4, upscale: int = 1, augment: bool = False, split_seed: int = 0,
-        val_fraction: float = VALIDATION_FRACTION,
+        val_fraction: float = VALIDATION_FRACTION, normalize: bool = True,
     ) -> None:  # fmt: skip
         time_steps = check_time_steps(time_steps)
         upscale = check_int("upscale", upscale, 1)
         augment = check_bool("augment", augment)
+        normalize = check_bool("normalize", normalize)
         check_split_seed(split_seed)
         images, labels = digit_images()
         indices = digits_split(split, split_seed, val_fraction)
@@ -94,7 +95,7 @@ class DigitsDataset(FrameDataset):
         check_sample_size({"time_steps": time_steps, "upscale": upscale}, time_steps, (1, size, size))
         images_shape = (len(indices), 1, size, size)
         check_memory("upscale", f"the {split} split of digits with upscale={upscale}", images_shape, MAX_IN_MEMORY_BYTES, hint="use a smaller upscale")
-        mean, std = train_statistics(split_seed, val_fraction)
+        mean, std = train_statistics(split_seed, val_fraction) if normalize else (0.0, 1.0)
         normalised = (upscale_images(images[indices], upscale) - mean) / std
         self.indices = indices
         self.images = torch.from_numpy(normalised.astype(np.float32)).unsqueeze(1)  # [N, 1, H, W]
@@ -111,11 +112,13 @@ class DigitsDataset(FrameDataset):
 @register_dataset("digits")
 def digits(
     split: str, time_steps: int = 4, upscale: int = 1, augment: bool = False, split_seed: int = 0,
-    val_fraction: float = VALIDATION_FRACTION,
+    val_fraction: float = VALIDATION_FRACTION, normalize: bool = True,
 ) -> DigitsDataset:  # fmt: skip
     """Real 8x8 handwritten digits that need no download, upscaled by ``upscale`` and repeated over ``time_steps``.
 
     ``augment`` shifts each training sample by up to one digit pixel (``upscale`` frame pixels) each way;
-    the val and test splits are never augmented.
+    the val and test splits are never augmented. ``normalize=False`` keeps intensities in [0, 1]
+    (what a Poisson or latency encoder takes) instead of the train split's mean/std normalisation.
     """
-    return DigitsDataset(split, time_steps=time_steps, upscale=upscale, augment=augment, split_seed=split_seed, val_fraction=val_fraction)
+    return DigitsDataset(split, time_steps=time_steps, upscale=upscale, augment=augment, split_seed=split_seed,
+                         val_fraction=val_fraction, normalize=normalize)  # fmt: skip

@@ -213,8 +213,12 @@ def _build(
     augment: bool | str,
     val_fraction: float,
     split_seed: int | None,
+    normalize: bool = True,
 ) -> StaticImageDataset:
     """One split of ``source``: "train" augmented per ``augment`` (:mod:`spikedyn.data.static_augment`), "val" and "test" never.
+
+    ``normalize=False`` keeps intensities in [0, 1] (what a Poisson or latency encoder takes)
+    instead of normalising by the train split's mean and std per channel.
 
     "val" holds ``val_fraction`` of each class of the official training set, drawn from
     ``split_seed``, or with ``split_seed=None`` the last ones of each class in file order (the
@@ -227,6 +231,7 @@ def _build(
     check_augment(augment)
     check_fraction("val_fraction", val_fraction)
     check_split_seed(split_seed)
+    normalize = check_bool("normalize", normalize)
     folder = Path(root) / source.folder
     train_paths = source.paths(folder, "train", download)  # the test split needs them too: its normalisation
     if split == "test":
@@ -236,13 +241,16 @@ def _build(
         all_images, all_labels = source.read(train_paths)
         indices = split_indices(split, all_labels, val_fraction, split_seed)
         images, labels = all_images[indices], all_labels[indices]
-    mean, std = _train_statistics(source, train_paths, val_fraction, split_seed, images if split == "train" else None)
+    if normalize:
+        mean, std = _train_statistics(source, train_paths, val_fraction, split_seed, images if split == "train" else None)
+    else:
+        mean, std = (0.0,) * source.frame_shape[0], (1.0,) * source.frame_shape[0]
     info = DatasetInfo(source.name, num_classes=len(source.classes), frame_shape=source.frame_shape, time_steps=int(time_steps), classes=source.classes)
     augmentation = static_augmentation(source.name, augment) if split == "train" else None
     return StaticImageDataset(info, images, labels, mean, std, augmentation=augmentation, indices=indices)
 
 
-COMMON = dict(root="data", time_steps=8, download=False, augment="code", val_fraction=VALIDATION_FRACTION, split_seed=0)
+COMMON = dict(root="data", time_steps=8, download=False, augment="code", val_fraction=VALIDATION_FRACTION, split_seed=0, normalize=True)
 
 DATASETS.register_variant(
     "mnist",

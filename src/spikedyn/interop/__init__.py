@@ -12,6 +12,9 @@ and v_reset (0), and uses the dt given to its from_nir; its to_nir writes tau = 
 dt times its time constant, so its graphs run as in Norse with ``from_nir(graph, dt=dt**2)``.
 IF's r is a per-step gain in Norse, snnTorch and sinabs, and here. NIR fires on v > threshold,
 spikedyn on H >= V_th: :mod:`spikedyn.interop.neuron_mapping` moves the threshold by one float.
+
+``from_spikingjelly(net)`` converts a multi-step SpikingJelly 2.0 network into a spikedyn one with
+the same outputs; it needs SpikingJelly (not nir), imported on first use.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ _EXPORTS = {
     "write_nir": "spikedyn.interop.files",
     "NIRExportError": "spikedyn.interop.approximations",
     "ApproximationWarning": "spikedyn.interop.approximations",
+    "from_spikingjelly": "spikedyn.interop.spikingjelly",
+    "SpikingJellyConversionError": "spikedyn.interop.spikingjelly",
 }
 
 __all__ = sorted(_EXPORTS)

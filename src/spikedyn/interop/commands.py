@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from pathlib import Path
 
 from spikedyn.subcommands import command_help
 
@@ -21,12 +22,18 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "spikedyn export runs/digits-20250101-120000 --format nir --out digits.nir"))  # fmt: skip
     export.add_argument("run", metavar="RUN_OR_CHECKPOINT", help="a run folder or a .ckpt file")
     export.add_argument("--format", required=True, choices=FORMATS, help="nir: the Neuromorphic Intermediate Representation")
-    export.add_argument("--out", required=True, metavar="FILE.nir", help="the file to write")
+    export.add_argument("--out", metavar="FILE.nir", help="the file to write (default: RUN/model.nir for a run folder, the checkpoint's name with .nir beside a .ckpt file)")
     export.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which checkpoint of a run folder (default: best)")
     export.add_argument("--dt", type=float, default=1e-4, help="seconds one time step stands for: NIR tau = dt / k (default 1e-4)")
     export.add_argument("--approximate", action="store_true",
                         help="export what NIR cannot express (soft reset, IMP, TEBN's per-step scale) approximately, reported layer by layer")  # fmt: skip
     export.set_defaults(handler=_export)
+
+
+def _default_out(run_or_checkpoint: str) -> Path:
+    """Where an export goes without --out: RUN/model.nir, or beside a checkpoint file under its name."""
+    path = Path(run_or_checkpoint)
+    return path / "model.nir" if path.is_dir() else path.with_suffix(".nir")
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -49,7 +56,7 @@ def _export(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ApproximationWarning)  # printed below, one line per layer
             result = export_graph(network, sample, args.dt, approximate=args.approximate)
-        written = write_nir(result.graph, args.out)
+        written = write_nir(result.graph, args.out or _default_out(args.run))
     except Exception as error:  # noqa: BLE001 - report_user_error re-raises what is not the user's to fix
         return report_user_error("export", error)
     for line in result.approximations:

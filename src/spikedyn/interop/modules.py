@@ -9,6 +9,7 @@ from torch import nn
 
 from spikedyn.layers.temporal import check_sequence
 from spikedyn.neurons import LIF, BaseNeuron
+from spikedyn.surrogate import Surrogate
 
 
 class FixedLIF(LIF):
@@ -18,10 +19,21 @@ class FixedLIF(LIF):
     sigmoid would not give back k to the last bit), so an imported per-neuron tau runs here.
     """
 
-    def __init__(self, k: torch.Tensor, **options) -> None:
+    def __init__(
+        self,
+        k: torch.Tensor,
+        *,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        detach_reset: bool = True,
+        decay_input: bool = True,
+        surrogate: Surrogate | None = None,
+        backend: str | None = None,
+    ) -> None:
         if not torch.all((k > 0) & (k <= 1)):
             raise ValueError(f"k = dt/tau must lie in (0, 1], got values from {float(k.min()):.6g} to {float(k.max()):.6g}")
-        super().__init__(shape=None if k.dim() == 0 else tuple(k.shape), **options)
+        super().__init__(shape=None if k.dim() == 0 else tuple(k.shape), v_threshold=v_threshold, v_reset=v_reset,
+                         detach_reset=detach_reset, decay_input=decay_input, surrogate=surrogate, backend=backend)  # fmt: skip
         # replaces LIF's buffer; float64 as there: backends cast it to the input's type, rounding dt/tau once
         self.k = k.detach().to(torch.float64)
 

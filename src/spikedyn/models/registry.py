@@ -6,7 +6,7 @@ from torch import nn
 
 from spikedyn.registry import Registry
 
-MODELS: Registry[nn.Module] = Registry("model")
+MODELS: Registry[nn.Module] = Registry("model", entry_point_group="spikedyn.models")
 register_model = MODELS.register
 register_variant = MODELS.register_variant
 

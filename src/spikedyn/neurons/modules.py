@@ -10,15 +10,35 @@ from torch import nn
 
 from spikedyn.neurons.base import BaseNeuron
 from spikedyn.neurons.parameters import TAU_SHAPES, check_choice, check_tau, feature_shape, init_tau_logit
+from spikedyn.surrogate import Surrogate
 
 
 class IF(BaseNeuron):
-    """Integrate-and-fire: H_t = V_{t-1} + X_t, no leak."""
+    """Integrate-and-fire: H_t = V_{t-1} + X_t, no leak.
 
-    def __init__(self, *, shape: int | Sequence[int] | None = None, **options) -> None:
-        if "decay_input" in options:
-            raise TypeError("IF has no leak, so decay_input does not apply; use LIF or PLIF")
-        super().__init__(shape=shape, leaky=False, **options)
+    Options as :class:`BaseNeuron`'s: ``v_threshold``, ``v_reset`` (None: soft reset),
+    ``detach_reset``, ``surrogate`` (default ATan()), ``imp`` ("neuron" | "channel" | None) with
+    ``imp_init_range``, ``backend``, and ``shape`` (the features of one sample at one step).
+
+    Example::
+
+        >>> spikes = IF(v_threshold=0.5)(torch.rand(8, 2, 100))  # [T, B, features]
+    """
+
+    def __init__(
+        self,
+        *,
+        shape: int | Sequence[int] | None = None,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        detach_reset: bool = True,
+        surrogate: Surrogate | None = None,
+        imp: str | None = None,
+        imp_init_range: tuple[float, float] = (-0.2, 0.2),
+        backend: str | None = None,
+    ) -> None:
+        super().__init__(shape=shape, v_threshold=v_threshold, v_reset=v_reset, detach_reset=detach_reset, leaky=False,
+                         surrogate=surrogate, imp=imp, imp_init_range=imp_init_range, backend=backend)  # fmt: skip
 
     @property
     def tau(self) -> torch.Tensor:
@@ -27,10 +47,32 @@ class IF(BaseNeuron):
 
 
 class LIF(BaseNeuron):
-    """Leaky integrate-and-fire with a fixed membrane time constant ``tau`` (k = 1/tau)."""
+    """Leaky integrate-and-fire with a fixed membrane time constant ``tau`` (k = 1/tau).
 
-    def __init__(self, tau: float = 2.0, *, shape: int | Sequence[int] | None = None, **options) -> None:
-        super().__init__(shape=shape, **options)
+    ``decay_input=True`` charges H_t = V_{t-1} + k (X_t - (V_{t-1} - V_reset)) (PLIF Eq. 6),
+    ``False`` H_t = V_{t-1} - k (V_{t-1} - V_reset) + X_t. The other options are :class:`IF`'s.
+
+    Example::
+
+        >>> spikes = LIF(tau=2.0, decay_input=False)(torch.rand(8, 2, 100))
+    """
+
+    def __init__(
+        self,
+        tau: float = 2.0,
+        *,
+        shape: int | Sequence[int] | None = None,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        detach_reset: bool = True,
+        decay_input: bool = True,
+        surrogate: Surrogate | None = None,
+        imp: str | None = None,
+        imp_init_range: tuple[float, float] = (-0.2, 0.2),
+        backend: str | None = None,
+    ) -> None:
+        super().__init__(shape=shape, v_threshold=v_threshold, v_reset=v_reset, detach_reset=detach_reset, decay_input=decay_input,
+                         surrogate=surrogate, imp=imp, imp_init_range=imp_init_range, backend=backend)  # fmt: skip
         # float64 so that float64 models see 1/tau exactly; backends cast k to the input dtype.
         self.register_buffer("k", torch.tensor(1.0 / check_tau(tau), dtype=torch.float64))
 
@@ -49,9 +91,17 @@ class LIF(BaseNeuron):
 class PLIF(BaseNeuron):
     """Parametric LIF: k = sigmoid(a) learned, so tau = 1 + exp(-a) stays in (1, inf).
 
-    ``tau_shape``: one a per layer (the PLIF paper), per channel (the first feature dim) or
-    per neuron. ``tau_init="lognormal"`` draws tau - 1 log-normal with mean ``tau`` - 1 and
-    standard deviation ``tau_std`` (the per-neuron study).
+    ``tau`` is the initial tau_0. ``tau_shape``: one a per layer (the PLIF paper), per channel
+    (the first feature dim) or per neuron (these need ``shape``). ``tau_init="lognormal"``
+    draws tau - 1 log-normal with mean ``tau`` - 1 and standard deviation ``tau_std`` (the
+    per-neuron study). The other options are :class:`LIF`'s.
+
+    Example::
+
+        >>> plif = PLIF(tau=2.0, tau_shape="neuron", shape=(100,), imp="neuron")
+        >>> spikes = plif(torch.rand(8, 2, 100))
+        >>> plif.tau.shape
+        torch.Size([100])
     """
 
     def __init__(
@@ -62,12 +112,20 @@ class PLIF(BaseNeuron):
         tau_shape: str = "layer",
         tau_init: str = "constant",
         tau_std: float = 0.0,
-        **options,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        detach_reset: bool = True,
+        decay_input: bool = True,
+        surrogate: Surrogate | None = None,
+        imp: str | None = None,
+        imp_init_range: tuple[float, float] = (-0.2, 0.2),
+        backend: str | None = None,
     ) -> None:
         check_choice("tau_shape", tau_shape, TAU_SHAPES)
         if tau_shape != "layer":
             feature_shape(shape, needed_for=f"tau_shape={tau_shape!r}")
-        super().__init__(shape=shape, **options)
+        super().__init__(shape=shape, v_threshold=v_threshold, v_reset=v_reset, detach_reset=detach_reset, decay_input=decay_input,
+                         surrogate=surrogate, imp=imp, imp_init_range=imp_init_range, backend=backend)  # fmt: skip
         self.tau_shape = tau_shape
         self.tau_logit = nn.Parameter(init_tau_logit(tau, tau_shape, self.shape, tau_init, tau_std))
 

@@ -59,6 +59,9 @@ def format_summary(summary: dict) -> str:
     tau = summary.get("tau") or {}
     if tau:
         lines.append("  learned tau (mean per layer): " + ", ".join(f"{layer} {value:.3f}" for layer, value in tau.items()))
+    silent = summary.get("silent_layers") or {}
+    if silent:
+        lines.append("  silent layers (no spike in a whole training epoch): " + ", ".join(f"{layer} from epoch {epoch}" for layer, epoch in silent.items()))
     lines.append(f"  written to {summary.get('run_dir')}")
     return "\n".join(lines)
 
@@ -130,9 +133,13 @@ def _train_config(args: argparse.Namespace) -> tuple[ExperimentConfig, str]:
     """(the config ``spikedyn train`` runs, how errors name it): a resumed run's, a file's, a packaged one's or the default."""
     from spikedyn.training.config import config_source, load_config
     from spikedyn.training.config_names import find_config
+    from spikedyn.training.config_types import ConfigError
     from spikedyn.training.resume import resume_config
 
     if args.resume:
+        if args.config is not None:
+            raise ConfigError(f"--resume {args.resume} continues that run with its own config ({Path(args.resume) / 'config.yaml'}); "
+                              f"--config {args.config} cannot change it: leave out --config, or start a new run without --resume")  # fmt: skip
         return resume_config(args.resume, args.overrides), config_source(args.resume, args.overrides)
     path = find_config(args.config) if args.config is not None else None
     return load_config(path, args.overrides), config_source(path, args.overrides)

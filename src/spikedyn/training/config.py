@@ -53,6 +53,7 @@ __all__ = [
     "config_from_dict",
     "config_source",
     "config_to_dict",
+    "config_with_values",
     "config_yaml",
     "load_config",
     "save_config",
@@ -112,6 +113,11 @@ def _split_override(override: str) -> tuple[list[str], object]:
 def _apply_override(data: dict[str, Any], override: str) -> None:
     """Set the dotted key of ``override`` in ``data`` (schema keys checked; free dicts take new keys)."""
     parts, value = _split_override(override)
+    _set_key(data, parts, value, override)
+
+
+def _set_key(data: dict[str, Any], parts: list[str], value: object, override: str) -> None:
+    """Set ``data[parts[0]][parts[1]]... = value``; ``override`` is how errors name the setting."""
     cls: type | None = ExperimentConfig
     node = data
     for depth, part in enumerate(parts):
@@ -152,6 +158,25 @@ def config_source(path: str | Path | None = None, overrides: Sequence[str] = ())
     """How errors name a config: its file (``<defaults>`` without one) and the overrides applied to it."""
     source = "<defaults>" if path is None else str(path)
     return f"{source} (with overrides {', '.join(cut(str(override)) for override in overrides)})" if overrides else source
+
+
+def config_with_values(base: Mapping[str, Any], values: Mapping[str, object], source: str = "<dict>") -> ExperimentConfig:
+    """The validated config of the mapping ``base`` with ``{"dotted.key": value}`` set, as overrides set them.
+
+    The values are Python objects, not YAML text: ``{"trainer.max_epochs": 5,
+    "model.options.hidden": 64}``. Keys are checked against the schema (free dicts such as
+    ``model.options`` take new keys); every problem is a :class:`ConfigError` naming ``source``.
+    """
+    data = _overlay(ExperimentConfig, config_to_dict(ExperimentConfig()), base)
+    for key, value in values.items():
+        parts = key.split(".") if isinstance(key, str) else []
+        if not parts or not all(parts):
+            raise ConfigError(f"{source}: setting {shown(key)}: the key must be dotted names (e.g. trainer.max_epochs)")
+        try:
+            _set_key(data, parts, copy.deepcopy(value), f"{key}={cut(repr(value))}")
+        except ConfigError as error:
+            raise ConfigError(f"{source}: {error}") from None
+    return config_from_dict(data, source)
 
 
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> ExperimentConfig:

@@ -7,9 +7,12 @@ import re
 import types
 from collections.abc import Callable, Mapping, Sequence
 
-from spikedyn.data import dataset_options, list_datasets
+from spikedyn.data import dataset_defaults, dataset_options
+from spikedyn.layers.encoders import ENCODERS, build_encoder
+from spikedyn.data.registry import DATASETS
 from spikedyn.losses import LOSSES, get_loss
-from spikedyn.models import list_models, model_options
+from spikedyn.models import model_options
+from spikedyn.models.registry import MODELS
 from spikedyn.neurons.backends import BACKEND_NAMES
 from spikedyn.neurons.parameters import IMP_SHAPES, TAU_INITS, TAU_SHAPES
 from spikedyn.surrogate import ATan, Rectangular, Sigmoid, Surrogate, Triangle
@@ -33,6 +36,7 @@ CHOICES: Mapping[str, tuple[object, ...]] = types.MappingProxyType(
         "model.neuron.imp": IMP_SHAPES,
         "model.neuron.surrogate": tuple(SURROGATES),
         "model.neuron.backend": (None, *BACKEND_NAMES),
+        "model.encoder.kind": ENCODERS,
         "regularizer.kind": ("none", "variance", "clustering"),
         "regularizer.on": ("a", "tau"),
         "optimizer.name": ("adam", "adamw", "sgd"),
@@ -82,25 +86,51 @@ def _unknown_option(owner: str, option: str, valid: Sequence[str]) -> str:
     return f"{owner} has no option {option!r}{nearest(option, valid)}; its options: {', '.join(valid)}"
 
 
+def _check_options(owner: str, key: str, given: Sequence[str], valid: Sequence[str], any_option: bool, problems: Problems) -> None:
+    for option in given:
+        if option not in valid and not any_option:
+            problems.append((f"{key}.{option}", _unknown_option(owner, option, valid)))
+
+
+def _normalises(cfg: ExperimentConfig) -> bool:
+    """Whether the config's dataset has a ``normalize`` option that is (or defaults to) on."""
+    try:
+        default = dataset_defaults(cfg.data.dataset).get("normalize", False)
+    except ValueError:
+        return False
+    return cfg.data.options.get("normalize", default) is True
+
+
 def check_registries(cfg: ExperimentConfig, problems: Problems) -> None:
-    """Model, dataset and loss names and their options, against the registries."""
+    """Model, dataset and loss names (registered, import paths or entry points) and their options."""
     model, dataset, loss = cfg.model.name, cfg.data.dataset, cfg.loss.name
-    if model not in list_models():
-        problems.append(("model.name", _unknown_name("model", model, list_models())))
-    else:
+    try:
         valid = [option for option in model_options(model) if option != "neuron"]
-        for option in cfg.model.options:
-            if option == "neuron":
-                problems.append(("model.options.neuron", "the neuron is set by model.neuron (kind, tau, ...), not here"))
-            elif option not in valid:
-                problems.append((f"model.options.{option}", _unknown_option(f"model {model!r}", option, valid)))
-    if dataset not in list_datasets():
-        problems.append(("data.dataset", _unknown_name("dataset", dataset, list_datasets())))
+        any_option = MODELS.takes_any_option(model)
+    except ValueError as error:
+        problems.append(("model.name", str(error)))
     else:
+        if "neuron" in cfg.model.options:
+            problems.append(("model.options.neuron", "the neuron is set by model.neuron (kind, tau, ...), not here"))
+        given = [option for option in cfg.model.options if option != "neuron"]
+        _check_options(f"model {model!r}", "model.options", given, valid, any_option, problems)
+    try:
         valid = dataset_options(dataset)
-        for option in cfg.data.options:
-            if option not in valid:
-                problems.append((f"data.options.{option}", _unknown_option(f"dataset {dataset!r}", option, valid)))
+        any_option = DATASETS.takes_any_option(dataset)
+    except ValueError as error:
+        problems.append(("data.dataset", str(error)))
+    else:
+        _check_options(f"dataset {dataset!r}", "data.options", list(cfg.data.options), valid, any_option, problems)
+    encoder = cfg.model.encoder
+    if "time_steps" in encoder.options:
+        problems.append(("model.encoder.options.time_steps", "the encoder takes T from the data's frames [T, B, ...]; set data.options.time_steps"))
+    elif encoder.kind in ENCODERS:
+        try:
+            build_encoder(encoder.kind, **encoder.options)
+        except (TypeError, ValueError) as error:
+            problems.append(("model.encoder.options", str(error)))
+    if encoder.kind != "direct" and _normalises(cfg):
+        problems.append(("model.encoder.kind", f"{encoder.kind!r} encodes intensities in [0, 1], but the dataset normalises them (mean/std): set data.options.normalize=false"))
     if loss not in LOSSES:
         problems.append(("loss.name", _unknown_name("loss", loss, list(LOSSES))))
     else:

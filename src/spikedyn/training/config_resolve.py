@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from spikedyn.data import dataset_defaults, list_datasets
+from spikedyn.data import dataset_defaults
 from spikedyn.training.schema import ExperimentConfig
 
 #: Left to the protocol where a config does not set it: B holds the dataset's default share out, A nothing.
@@ -16,10 +16,11 @@ def resolved(cfg: ExperimentConfig) -> ExperimentConfig:
 
     A saved config.yaml then records what the run was built with, and two configs compare by
     what they train: one that leaves ``time_steps`` out equals one that sets the default. An
-    A and a B run of one config still differ in ``protocol`` alone. An unknown dataset is left
-    as it is, for the config checks to name.
+    A and a B run of one config still differ in ``protocol`` alone. An unknown dataset (or a
+    user's that cannot be loaded) is left as it is, for the config checks to name.
     """
-    if cfg.data.dataset not in list_datasets():
+    try:
+        defaults = {key: value for key, value in dataset_defaults(cfg.data.dataset).items() if key not in PROTOCOL_OPTIONS}
+    except ValueError:
         return cfg
-    defaults = {key: value for key, value in dataset_defaults(cfg.data.dataset).items() if key not in PROTOCOL_OPTIONS}
     return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, options={**defaults, **cfg.data.options}))

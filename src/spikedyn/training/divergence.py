@@ -1,4 +1,8 @@
-"""Noticing a run that diverged: a NaN or infinite loss or parameter, or a spiking layer gone silent.
+"""Noticing a run that diverged: a NaN or infinite loss or parameter.
+
+A spiking layer gone silent is not divergence: it is reported (a warning line and
+``silent_layers`` in summary.json) and the run goes on, since a dead network is a result a
+study may want.
 
 Checked once per epoch, after the records are written and before any checkpoint is: with
 ``trainer.on_divergence: stop`` (the default) the run stops there, so the diverged weights are
@@ -25,7 +29,7 @@ class Diverged(RunStopped):
 
 
 def divergence(history: list[dict[str, Any]], parameters: dict[str, torch.Tensor]) -> str | None:
-    """What diverged in the last epoch of ``history`` (loss, a parameter, a silent layer), or None."""
+    """What diverged in the last epoch of ``history`` (the loss or a parameter), or None."""
     row = history[-1]
     epoch = row["epoch"]
     loss = row.get("train_loss")
@@ -34,10 +38,6 @@ def divergence(history: list[dict[str, Any]], parameters: dict[str, torch.Tensor
     for name, parameter in parameters.items():
         if not torch.isfinite(parameter.detach()).all():
             return f"epoch {epoch}: parameter {name} holds non-finite values"
-    for key, rate in row.items():
-        fired_before = any(isinstance(r.get(key), float) and r[key] > 0 for r in history[:-1])
-        if key.startswith("rate/") and rate == 0.0 and fired_before:
-            return f"epoch {epoch}: spiking layer {key[len('rate/'):]} stopped firing (no spike over the whole split it is measured on)"
     return None
 
 

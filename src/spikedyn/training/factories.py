@@ -20,13 +20,16 @@ from spikedyn.losses import (
     TauVarianceRegulariser,
     get_loss,
 )
+from spikedyn.layers.encoders import build_encoder
 from spikedyn.models import build_model, model_options
+from spikedyn.models.encoded import EncodedNetwork
 from spikedyn.neurons import IF, LIF, PLIF
 from spikedyn.param_groups import parameter_groups
 from spikedyn.training.config import SURROGATES, ConfigError
 from spikedyn.training.schema import ExperimentConfig, NeuronConfig
 
 __all__ = [
+    "ConfigLambdaLR",
     "WarmupCosine",
     "build_loss",
     "build_model_from_config",
@@ -67,37 +70,49 @@ def neuron_factory(cfg: NeuronConfig) -> Callable[..., nn.Module]:
     raise ConfigError(f"model.neuron.kind: {cfg.kind!r} is not one of ['plif', 'lif', 'if']")
 
 
-def model_options_from_data(cfg: ExperimentConfig, info: DatasetInfo) -> dict[str, object]:
-    """``cfg.model.options`` completed from the dataset: in_channels, input_size, num_classes, time_steps.
+#: What a model builder may take from the dataset, besides ``model.options``, by naming it as a parameter.
+DATA_ARGUMENTS = ("in_channels", "input_size", "input_shape", "num_classes", "time_steps")
 
-    Each is filled only where the model takes it and the config leaves it unset (a
+
+def _from_data(name: str, accepted: list[str], info: DatasetInfo) -> dict[str, tuple[object, str]]:
+    """{argument: (value, why)} of the :data:`DATA_ARGUMENTS` that the builder of ``name`` names."""
+    shape = tuple(int(d) for d in info.frame_shape)
+    from_data: dict[str, tuple[object, str]] = {
+        "input_shape": (shape, f"its frames are {list(shape)} per step"),
+        "num_classes": (info.num_classes, f"it has {info.num_classes} classes"),
+        "time_steps": (info.time_steps, f"it gives {info.time_steps} time steps"),
+    }
+    image = [option for option in ("in_channels", "input_size") if option in accepted]
+    if image and len(shape) != 3:
+        raise ConfigError(f"model {name!r} takes {' and '.join(image)}, for frames [C, H, W], but dataset {info.name!r} gives frames of shape {list(shape)} per step")
+    if "in_channels" in accepted:
+        from_data["in_channels"] = (shape[0], f"its frames have {shape[0]} channels (frame_shape {shape})")
+    if "input_size" in accepted:
+        if shape[1] != shape[2]:
+            raise ConfigError(
+                f"model {name!r} takes a square input_size, but dataset {info.name!r} gives {shape[1]}x{shape[2]} frames "
+                f"(frame_shape {shape}); resize them to a square (data.options)"
+            )
+        from_data["input_size"] = (shape[1], f"its frames are {shape[1]}x{shape[2]}")
+    return {option: value for option, value in from_data.items() if option in accepted}
+
+
+def model_options_from_data(cfg: ExperimentConfig, info: DatasetInfo) -> dict[str, object]:
+    """``cfg.model.options`` completed from the dataset with the :data:`DATA_ARGUMENTS` the model's builder names.
+
+    Each is filled only where the builder takes it and the config leaves it unset (a
     ``time_steps: null`` counts as unset); one the config sets must agree with the dataset.
+    ``input_shape`` is the shape of one step of a sample: (C, H, W) for the packaged datasets.
     """
     name = cfg.model.name
     options = dict(cfg.model.options)
     if "neuron" in options:
         raise ConfigError("model.options.neuron: the neuron is set by model.neuron, not in model.options")
-    accepted = model_options(name)
-    channels, height, width = info.frame_shape
-    from_data: dict[str, tuple[int, str]] = {
-        "in_channels": (channels, f"its frames have {channels} channels (frame_shape {tuple(info.frame_shape)})"),
-        "num_classes": (info.num_classes, f"it has {info.num_classes} classes"),
-        "time_steps": (info.time_steps, f"it gives {info.time_steps} time steps"),
-    }
-    if "input_size" in accepted:
-        if height != width:
-            raise ConfigError(
-                f"model {name!r} takes a square input_size, but dataset {info.name!r} gives {height}x{width} frames "
-                f"(frame_shape {tuple(info.frame_shape)}); resize them to a square (data.options)"
-            )
-        from_data["input_size"] = (height, f"its frames are {height}x{width}")
-    for option, (value, why) in from_data.items():
-        if option not in accepted:
-            continue
+    for option, (value, why) in _from_data(name, model_options(name), info).items():
         given = options.get(option)
         if given is None:
             options[option] = value
-        elif given != value:
+        elif (tuple(given) if isinstance(given, list) else given) != value:
             raise ConfigError(
                 f"model.options.{option} is {given!r} but dataset {info.name!r} needs {value}: {why}; "
                 f"remove model.options.{option} to take it from the data"
@@ -106,9 +121,18 @@ def model_options_from_data(cfg: ExperimentConfig, info: DatasetInfo) -> dict[st
 
 
 def build_model_from_config(cfg: ExperimentConfig, info: DatasetInfo) -> nn.Module:
-    """The network of ``cfg.model`` with its neuron, sized for the dataset ``info`` describes."""
+    """The network of ``cfg.model`` sized for the dataset ``info`` describes, with a neuron factory where its builder takes ``neuron``."""
     options = model_options_from_data(cfg, info)
-    return build_model(cfg.model.name, neuron=neuron_factory(cfg.model.neuron), **options)
+    if "neuron" in model_options(cfg.model.name):
+        options["neuron"] = neuron_factory(cfg.model.neuron)
+    network = build_model(cfg.model.name, **options)
+    if not isinstance(network, nn.Module):
+        raise ConfigError(f"model.name: {cfg.model.name!r} returned a {type(network).__name__}, not a torch nn.Module")
+    encoder = cfg.model.encoder
+    if encoder.kind == "direct":
+        return network
+    # the data give [T, B, ...] frames, so the encoder takes T from them (time_steps=None)
+    return EncodedNetwork(build_encoder(encoder.kind, **encoder.options), network)
 
 
 def build_loss(cfg: ExperimentConfig) -> SequenceLoss:
@@ -202,6 +226,13 @@ class ConfigLambdaLR(torch.optim.lr_scheduler.LambdaLR):
         state = super().state_dict()
         state["lr_lambdas"] = [None] * len(self.lr_lambdas)
         return state
+
+    def apply_config(self) -> None:
+        """Set each group's lr to the config's schedule at the current epoch (a checkpoint's lr may be the old schedule's)."""
+        rates = [base * factor(self.last_epoch) for base, factor in zip(self.base_lrs, self.lr_lambdas)]
+        for group, rate in zip(self.optimizer.param_groups, rates):
+            group["lr"] = rate
+        self._last_lr = rates
 
 
 def build_scheduler(

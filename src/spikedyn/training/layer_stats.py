@@ -8,6 +8,26 @@ from torch import nn
 from spikedyn.neurons import PLIF, BaseNeuron
 
 
+#: The history key prefix of each spiking layer's firing rate over the training batches of an epoch.
+TRAIN_RATE = "train_rate/"
+
+
+def silent_layers(history: list[dict[str, float]]) -> dict[str, int]:
+    """{layer: first epoch in which it fired no spike over the whole training epoch}, from the records."""
+    silent: dict[str, int] = {}
+    for row in history:
+        for key, rate in row.items():
+            if key.startswith(TRAIN_RATE) and rate == 0.0:
+                silent.setdefault(key[len(TRAIN_RATE) :], row["epoch"])
+    return silent
+
+
+def newly_silent(history: list[dict[str, float]]) -> list[str]:
+    """The layers silent in the last epoch of ``history`` that were not silent in the epoch before."""
+    last, before = history[-1], history[-2] if len(history) > 1 else {}
+    return [key[len(TRAIN_RATE) :] for key, rate in last.items() if key.startswith(TRAIN_RATE) and rate == 0.0 and before.get(key) != 0.0]
+
+
 def spiking_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """The named spiking layers of ``model`` in order."""
     return [(name, module) for name, module in model.named_modules() if isinstance(module, BaseNeuron)]

@@ -15,6 +15,7 @@ from torchmetrics import MeanMetric, SumMetric
 from spikedyn.data.base import DatasetInfo
 from spikedyn.training.config import config_to_dict
 from spikedyn.training.factories import (
+    ConfigLambdaLR,
     build_loss,
     build_model_from_config,
     build_optimizer,
@@ -22,6 +23,7 @@ from spikedyn.training.factories import (
     build_scheduler,
 )
 from spikedyn.training.layer_stats import (
+    TRAIN_RATE,
     FiringRateMonitor,
     neuron_snapshot,
     neuron_statistics,
@@ -78,6 +80,7 @@ class SpikingClassifier(pl.LightningModule):
         self.metrics = nn.ModuleDict({f"{split}_split": SplitMetrics() for split in ("train", *self.eval_splits)})
         self.train_penalty = MeanMetric(nan_strategy="disable")  # one unweighted value per step
         self.firing = FiringRateMonitor(self.network) if config.records.firing_rates else None
+        self.training_firing = FiringRateMonitor(self.network)  # always on: a layer silent for a whole epoch is reported
         neuron_snapshot(self.network, config.records.weights)  # a wrong records.weights name fails now, not after an epoch
         self.epoch_row: dict[str, Any] | None = None
         self.epoch_lrs: dict[str, float] = {}
@@ -86,6 +89,12 @@ class SpikingClassifier(pl.LightningModule):
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """Class scores [T, B, classes] of a batch of frames [B, T, C, H, W]."""
         return self.forward_network(frames.transpose(0, 1))
+
+    def on_train_start(self) -> None:
+        # A run resumed with a longer max_epochs restored the lr its old schedule gave the next epoch.
+        for scheduler_config in self.trainer.lr_scheduler_configs:
+            if isinstance(scheduler_config.scheduler, ConfigLambdaLR):
+                scheduler_config.scheduler.apply_config()
 
     def on_train_epoch_start(self) -> None:
         self.epoch_lrs = {group.get("name", "group"): group["lr"] for group in self.trainer.optimizers[0].param_groups}
@@ -96,7 +105,9 @@ class SpikingClassifier(pl.LightningModule):
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_index: int) -> torch.Tensor:
         frames, labels = batch
+        self.training_firing.active = True
         outputs = self(frames)
+        self.training_firing.active = False
         loss = self.loss_fn(outputs, labels)
         total = loss
         if self.regularizer is not None:
@@ -134,6 +145,7 @@ class SpikingClassifier(pl.LightningModule):
                 self.metrics[f"{split}_split"].compute_and_reset()
             if self.firing is not None:
                 self.firing.compute_and_reset()
+            self.training_firing.compute_and_reset()
             return
         row: dict[str, Any] = {"epoch": self.current_epoch, "step": self.global_step}
         for split in ("train", *self.eval_splits):
@@ -144,6 +156,7 @@ class SpikingClassifier(pl.LightningModule):
         row.update({f"lr/{name}": lr for name, lr in self.epoch_lrs.items()})  # the rates this epoch trained with
         if self.firing is not None:
             row.update({f"rate/{name}": value for name, value in self.firing.compute_and_reset().items()})
+        row.update({f"{TRAIN_RATE}{name}": value for name, value in self.training_firing.compute_and_reset().items()})
         row.update(neuron_statistics(self.network))
         selected_by = SELECTED_BY[self.config.protocol]  # the metric best.ckpt is chosen by
         # for the best checkpoint's monitor only: the recorder logs the whole row, by epoch, to the loggers

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ import torch
 from lightning.pytorch.loggers import Logger
 
 from spikedyn.atomic import write_bytes_atomically
-from spikedyn.training.layer_stats import neuron_snapshot
+from spikedyn.training.layer_stats import neuron_snapshot, newly_silent, silent_layers
 from spikedyn.training.protocols import protocol_fields
 from spikedyn.training.run_folder import RunFolder
 from spikedyn.training.schema import RecordsConfig
@@ -93,6 +94,10 @@ class RunRecorder(pl.Callback):
         for logger in trainer.loggers:
             logger.log_metrics(logged_numbers(row), step=row["epoch"])
         self.run.update_summary(**self.summary_fields(trainer))
+        silent = newly_silent(self.history)
+        if silent:
+            print(f"warning: epoch {row['epoch']}: spiking layer{'s' * (len(silent) > 1)} {', '.join(silent)} fired no spike over "
+                  f"the whole training epoch (silent; listed in summary.json under silent_layers)", file=sys.stderr, flush=True)  # fmt: skip
 
     def write_history(self) -> None:
         """metrics.csv and metrics.jsonl from the whole history, atomically."""
@@ -116,4 +121,5 @@ class RunRecorder(pl.Callback):
             **protocol_fields(self.protocol, self.history),
             "last": {k: last[k] for k in last if k.endswith("_acc") or k.endswith("_loss")},
             "tau": tau_summary(last),
+            "silent_layers": silent_layers(self.history),
         }

@@ -31,12 +31,21 @@ class NeuronConfig:
 
 
 @dataclass
+class EncoderConfig:
+    """How the data's frames reach the network: "direct" (as they are) | "poisson" | "latency" spikes."""
+
+    kind: str = "direct"
+    options: dict[str, Any] = field(default_factory=dict)  # poisson: gain; latency: mode, threshold (spikedyn.layers.encoders)
+
+
+@dataclass
 class ModelConfig:
-    """A network of the model registry, its options, and the neuron it is built with."""
+    """A network of the model registry (or "package.module:callable"), its options, its neuron and input encoder."""
 
     name: str = "plifnet_mnist"
     options: dict[str, Any] = field(default_factory=dict)  # in_channels, input_size, num_classes, time_steps come from the data
     neuron: NeuronConfig = field(default_factory=NeuronConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
 
 
 @dataclass
@@ -110,7 +119,7 @@ class TrainerConfig:
     progress_bar: bool = True  # the live bar on a terminal; one line per epoch elsewhere, or with false
     loggers: list[str] = field(default_factory=lambda: ["tensorboard"])  # any of "tensorboard", "csv", "wandb", "mlflow"
     deterministic: bool = False
-    on_divergence: str = "stop"  # a NaN/inf loss or parameter, or a layer gone silent: "stop" the run | "warn" and go on
+    on_divergence: str = "stop"  # a NaN/inf loss or parameter: "stop" the run | "warn" and go on (a silent layer is reported, never stops a run)
 
 
 @dataclass
