@@ -3,10 +3,13 @@
 import json
 import xml.etree.ElementTree as ElementTree
 
+import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from torch.utils.data import DataLoader
 
 from spikedyn.analysis.figures import FIGURES, draw_figure
+from spikedyn.analysis.model_figures import first_layer_rates, split_dataset, trained_network
 from spikedyn.analysis.run_records import MissingRecords, load_run
 from spikedyn.analysis.save import save_figure
 from spikedyn.analysis.tau_figures import following_layer
@@ -38,9 +41,103 @@ def _valid_files(paths):
     assert ElementTree.parse(svg).getroot().tag.endswith("svg")
 
 
-@pytest.mark.parametrize("name", ["accuracy", "convergence", "firing_rates", "tau", "tau_violin", "wfc_tau", "timestep_accuracy", "channel_rates"])
-def test_each_run_figure_draws_to_a_valid_png_and_svg(plif_run, tmp_path, name):
+def _line(line) -> tuple[list[float], list[float]]:
+    return [float(x) for x in line.get_xdata()], [float(y) for y in line.get_ydata()]
+
+
+def _carries(line, column: tuple[list[int], list[float]], scale: float = 1.0) -> bool:
+    """Whether the plotted ``line`` is the recorded (epochs, values) ``column``, values times ``scale``."""
+    xs, ys = _line(line)
+    epochs, values = column
+    return len(epochs) > 0 and xs == epochs and ys == pytest.approx([scale * v for v in values])
+
+
+def _check_accuracy(run, figure):
+    assert [ax.get_title() for ax in figure.axes] == ["train accuracy", "val accuracy", "test accuracy"]
+    for ax, split in zip(figure.axes, ("train", "val", "test")):
+        epochs, values = run.column(f"{split}_acc")
+        raw, smoothed = ax.lines
+        assert _carries(raw, (epochs, values), scale=100)
+        assert _line(smoothed)[1][0] == pytest.approx(100 * values[0]) and len(smoothed.get_ydata()) == len(epochs)
+
+
+def _check_convergence(run, figure):
+    [line] = figure.axes[0].lines
+    assert _carries(line, run.column("train_loss"))
+
+
+def _check_firing_rates(run, figure):
+    keys = run.keys("rate/")
+    assert [line.get_label() for line in figure.axes[0].lines] == [key[len("rate/") :] for key in keys]
+    assert all(_carries(line, run.column(key)) for line, key in zip(figure.axes[0].lines, keys, strict=True))
+
+
+def _check_tau(run, figure):
+    layers = [key[len("tau/") : -len("/mean")] for key in run.keys("tau/", "/mean")]
+    drawn = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(drawn) == len(layers) == 4
+    for ax, layer in zip(drawn, layers):
+        assert ax.get_title().endswith(layer) and _carries(ax.lines[0], run.column(f"tau/{layer}/mean"))
+
+
+def _check_tau_violin(run, figure):
+    tensors = run.snapshot(-1)["tensors"]
+    taus = [tensors[key].double().flatten().numpy() for key in tensors if key.startswith("tau/")]
+    assert len(taus) == 4
+    # violinplot's LineCollections, in order: maxima, minima, bars, medians; one segment per layer, at its value
+    maxima, minima, _, medians = [c for c in figure.axes[0].collections if type(c).__name__ == "LineCollection"]
+    for collection, statistic in ((maxima, np.max), (minima, np.min), (medians, np.median)):
+        heights = [segment[0][1] for segment in collection.get_segments()]
+        assert heights == pytest.approx([statistic(tau) for tau in taus])
+
+
+def _check_wfc_tau(run, figure):
+    snapshots = [run.snapshot(i)["tensors"] for i in range(len(run.snapshot_files))]
+    ratios = [s["weight/classifier.2.layer"].double() / s["tau/classifier.3"].double()[:, None] for s in snapshots]
+    left, right = figure.axes
+    assert len(left.patches) == len(snapshots)  # one step histogram per snapshot
+    mean, std = right.lines
+    assert _line(mean)[1] == pytest.approx([r.mean().item() for r in ratios]) and _line(std)[1] == pytest.approx([r.std(unbiased=False).item() for r in ratios])
+
+
+def _check_timestep_accuracy(run, figure):
+    by_step, by_mean = figure.axes[0].lines
+    assert _line(by_step)[0] == _line(by_mean)[0] == [1.0, 2.0]  # T = 2
+    # The mean of y[0..T-1] is the network's prediction: its accuracy is the test accuracy the run reported for its best epoch.
+    assert _line(by_mean)[1][-1] == pytest.approx(100 * run.summary["protocol_B"]["test_acc"])
+    assert all(0 <= y <= 100 for y in _line(by_step)[1])
+
+
+def _check_channel_rates(run, figure):
+    network, _, _ = trained_network(run, "best")
+    frames, _ = next(iter(DataLoader(split_dataset(run, "test", 8), batch_size=8)))
+    rates = first_layer_rates(network, frames)
+    axes = np.array(figure.axes).reshape(4, 8)  # inputs, then the three busiest channels; one column per sample
+    channels = [int(ax.get_ylabel().split()[-1]) for ax in axes[1:, 0]]
+    assert channels == rates.mean(dim=(0, 2, 3)).argsort(descending=True)[:3].tolist()
+    for column in range(8):
+        np.testing.assert_allclose(axes[0, column].images[0].get_array(), frames[column].mean(0).sum(0).numpy())
+        for row, channel in enumerate(channels, start=1):
+            np.testing.assert_allclose(axes[row, column].images[0].get_array(), rates[column, channel].numpy())
+    assert rates[:, channels].sum() > 0  # the maps shown are not blank
+
+
+CHECKS = {
+    "accuracy": _check_accuracy,
+    "convergence": _check_convergence,
+    "firing_rates": _check_firing_rates,
+    "tau": _check_tau,
+    "tau_violin": _check_tau_violin,
+    "wfc_tau": _check_wfc_tau,
+    "timestep_accuracy": _check_timestep_accuracy,
+    "channel_rates": _check_channel_rates,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_each_run_figure_draws_the_recorded_data_to_a_valid_png_and_svg(plif_run, tmp_path, name):
     figure = draw_figure(name, [plif_run])
+    CHECKS[name](plif_run, figure)  # a blank figure would still save to valid files
     _valid_files(save_figure(figure, tmp_path / f"{name}.png"))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -80,3 +81,45 @@ def test_fractional_milliseconds_are_rounded_to_the_microsecond(tmp_path):
     table[:, 3] = np.arange(len(table)) * 0.001 + 12.345  # 12.345 * 1000 is 12344.999... in binary
     read = DVSGESTURE_SOURCE.read(_write(tmp_path, table))
     np.testing.assert_array_equal(read["t"], 12345 + np.arange(len(table)))
+
+
+def _read_with_warnings_as_errors(path: Path) -> np.ndarray:
+    """The events of ``path``; a numpy warning (overflow, invalid cast) fails the test instead of passing by."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return DVSGESTURE_SOURCE.read(path)
+
+
+@pytest.mark.drill
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_float_tables_of_ordinary_timestamps_read_exactly_without_a_warning(tmp_path, dtype):
+    # Before: float16 t * 1000 overflowed to inf and every t read as INT64_MIN, with three numpy warnings.
+    table = _table()
+    table[:, 3] = 1000 + 7 * np.arange(len(table))  # float16 holds every integer up to 2048 exactly
+    table[-1, 3] = 65504  # float16's largest number
+    read = _read_with_warnings_as_errors(_write(tmp_path, table.astype(dtype)))
+    np.testing.assert_array_equal(read["t"], table[:, 3] * 1000)
+
+
+@pytest.mark.drill
+@pytest.mark.parametrize(
+    "dtype, value, shown",
+    [
+        (np.float64, 9223372036854775.0, "9223372036854776.0"),  # rounds up past int64.max // 1000; t * 1000 wrapped to INT64_MIN
+        (np.float32, 9223372036854775.0, "9223372474941440.0"),
+        (np.uint64, 2**64 - 1, "18446744073709551615"),
+    ],
+)
+def test_a_t_past_int64_microseconds_is_an_error_never_a_wrap_or_a_warning(tmp_path, dtype, value, shown):
+    table = _table().astype(dtype)
+    table[3, 3] = value
+    path = _write(tmp_path, table)
+    with pytest.raises(EventFileError, match=rf"{path}: field t spans \[.*, {shown}\], expected numbers in \[0, 9223372036854775\]"):
+        _read_with_warnings_as_errors(path)
+
+
+def test_the_largest_float_t_in_range_reads_without_wrapping(tmp_path):
+    table = _table(np.float64)
+    table[3, 3] = 9223372036854774.0  # the largest float64 <= int64.max // 1000
+    read = _read_with_warnings_as_errors(_write(tmp_path, table))
+    assert read["t"][3] == 2**63 - 2048 and read["t"].min() >= 0

@@ -20,9 +20,19 @@ def test_tebn_is_batchnorm_over_all_steps_times_a_scale_per_step():
 
 
 def test_every_step_scale_learns():
+    # A loss weighting step t by t gave step 0 a gradient of exactly 0, and a plain sum of a BN output is ~0 per channel:
+    # a squared error against a target reaches every step's scale through BN(x_t), which differs from step to step.
+    torch.manual_seed(0)
     tebn = TemporalEffectiveBatchNorm2d(2, time_steps=4)
-    (tebn(torch.randn(4, 3, 2, 3, 3)) * torch.arange(4.0).view(4, 1, 1, 1, 1)).sum().backward()
-    assert tebn.time_scale.grad is not None and tebn.time_scale.grad.shape == (4,)
+    x, target = torch.randn(4, 3, 2, 3, 3), torch.randn(4, 3, 2, 3, 3)
+    normalised = nn.functional.batch_norm(x.flatten(0, 1), None, None, training=True).unflatten(0, (4, 3))
+    ((tebn(x) - target) ** 2).sum().backward()
+    expected = (2 * (normalised - target) * normalised).sum(dim=(1, 2, 3, 4))  # d/dp_t of sum (p_t BN(x_t) - target_t)^2 at p = 1
+    torch.testing.assert_close(tebn.time_scale.grad, expected)
+    assert torch.all(expected.abs() > 1e-3), expected
+    before = tebn.time_scale.detach().clone()
+    torch.optim.SGD(tebn.parameters(), lr=0.01).step()
+    assert torch.all(tebn.time_scale != before), (before, tebn.time_scale)
 
 
 def test_tebn_names_the_steps_it_was_built_for():

@@ -28,10 +28,32 @@ def test_every_model_gives_class_scores_per_step_and_trains(name):
     options, shape, classes = SMALL[name]
     torch.manual_seed(0)
     model = build_model(name, **options)
-    y = model(torch.rand(shape))
+    x, labels = torch.rand(shape), torch.arange(shape[1]) % classes
+    spikes: list[float] = []
+    neurons = [m for m in model.modules() if isinstance(m, BaseNeuron)]
+    hooks = [m.register_forward_hook(lambda module, inputs, out: spikes.append(out.detach().sum().item())) for m in neurons]
+    y = model(x)
+    for hook in hooks:
+        hook.remove()
     assert y.shape == (shape[0], shape[1], classes)
-    y.sum().backward()
-    assert all(p.grad is not None for p in model.parameters())
+    assert len(spikes) == len(neurons) and spikes[0] > 0, f"spikes per neuron layer: {spikes}"  # the first layer fires
+    loss = nn.functional.cross_entropy(y.mean(0), labels)
+    loss.backward()
+    grads = {n: p.grad for n, p in model.named_parameters()}
+    assert all(g is not None and torch.isfinite(g).all() for g in grads.values()), [n for n, g in grads.items() if g is None or not torch.isfinite(g).all()]
+    first_weight = next(g for n, g in grads.items() if n.endswith("weight"))
+    assert first_weight.abs().sum() > 0  # the gradient reaches the input through every layer
+    # Trains: on this one batch, a few Adam steps lower the loss. PLIF nets start with a silent output layer (their
+    # fully connected layers see sparse spikes), so their loss moves once the surrogate gradient has woken it.
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    losses = [loss.item()]
+    while losses[-1] >= losses[0] - 1e-3 and len(losses) <= 10:
+        optimizer.step()
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x).mean(0), labels)
+        loss.backward()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] - 1e-3, f"losses over {len(losses) - 1} Adam steps: {losses}"
 
 
 def _plifnet_count(in_ch, size, convs_per_stage, stages, width, fc, classes):

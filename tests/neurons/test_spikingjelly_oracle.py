@@ -19,15 +19,21 @@ from spikingjelly.activation_based import functional, surrogate  # noqa: E402
 @pytest.mark.parametrize("backend", ["reference", "fused"])
 @pytest.mark.parametrize("v_reset", [0.0, None])
 @pytest.mark.parametrize("tau", [2.0, 16.0])
-def test_plif_layer_tau_matches_spikingjelly(backend, v_reset, tau):
+@pytest.mark.parametrize(
+    "decay_input, detach_reset", [(True, True), (False, True), (True, False), (False, False)],
+    ids=["paper", "no-decay-input", "reset-in-graph", "both-off"],
+)  # fmt: skip
+def test_plif_layer_tau_matches_spikingjelly(backend, v_reset, tau, decay_input, detach_reset):
     torch.manual_seed(7)
-    theirs = sj.ParametricLIFNode(init_tau=tau, detach_reset=True, step_mode="m",
+    theirs = sj.ParametricLIFNode(init_tau=tau, decay_input=decay_input, detach_reset=detach_reset, step_mode="m",
                                   v_reset=v_reset, surrogate_function=surrogate.ATan())  # fmt: skip
-    ours = PLIF(tau, tau_shape="layer", v_reset=v_reset, detach_reset=True, backend=backend)
+    ours = PLIF(tau, tau_shape="layer", v_reset=v_reset, decay_input=decay_input, detach_reset=detach_reset, backend=backend)
     with torch.no_grad():
         ours.tau_logit.copy_(theirs.w.detach().reshape(()) + 0.3)
         theirs.w.add_(0.3)
-    x = (torch.randn(8, 4, 6, 5) * 1.5 + 0.6) * (tau / 2)  # decay_input divides the input by tau
+    x = torch.randn(8, 4, 6, 5) * 1.5 + 0.6
+    if decay_input:
+        x = x * (tau / 2)  # decay_input divides the input by tau
     weights = torch.randn_like(x)
 
     x_theirs = x.clone().requires_grad_(True)

@@ -111,3 +111,29 @@ def test_a_bad_sweep_file_is_one_line_and_exit_status_2(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["sweep", "status", str(tmp_path / "tiny.yaml"), "--workers", "2"])
     assert "sweep status takes only --out" in capsys.readouterr().err
+
+
+def test_each_base_may_have_seeds_of_its_own(tmp_path):
+    (tmp_path / "decay.yaml").write_text(f"extends: {DIGITS}\noptimizer:\n  weight_decay: 0.0001\n")
+    path = write_sweep(tmp_path, base=None, bases={"plain": str(DIGITS), "decay": "decay.yaml"}, seeds={"plain": [1, 2, 3], "decay": [7]})
+    names = [run.name for run in Sweep.load(path).runs]
+    assert names == ["plain,seed=1", "plain,seed=2", "plain,seed=3", "decay,seed=7"]
+
+
+@pytest.mark.parametrize(
+    ("sections", "expected"),
+    [
+        ({"seeds": {"plain": [1]}}, "seeds: seeds per base need bases"),
+        ({"base": None, "bases": {"a": str(DIGITS), "b": str(DIGITS)}, "seeds": {"a": [1]}}, r"no seeds for base\(s\) b"),
+        ({"base": None, "bases": {"a": str(DIGITS)}, "seeds": {"a": [1], "c": [2]}}, "seeds.c"),
+        ({"threads": 0}, "threads: expected the torch threads of each run, an int >= 1, got 0"),
+    ],
+)
+def test_per_base_seeds_and_threads_are_checked(tmp_path, sections, expected):
+    with pytest.raises(ConfigError, match=expected):
+        Sweep.load(write_sweep(tmp_path, **sections))
+
+
+def test_a_sweep_file_sets_its_runs_threads(tmp_path):
+    assert Sweep.load(write_sweep(tmp_path)).file.threads == 1
+    assert Sweep.load(write_sweep(tmp_path, threads=2)).file.threads == 2

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from spikedyn.cli import main
-from spikedyn.training.run_lock import RunLock
+from spikedyn.training.run_lock import lock_held
 from tests.sweeps.sweeps import TINY, summary, write_sweep
 
 pytestmark = [pytest.mark.drill, pytest.mark.slow]
@@ -36,12 +36,13 @@ def test_a_sweep_killed_mid_way_then_run_again_ends_as_one_never_interrupted(tmp
         time.sleep(0.02)
     sweep.kill()
     sweep.wait()
-    time.sleep(0.5)  # the workers die with the sweep (SIGKILL from the kernel)
+    # the workers die with the sweep (SIGKILL from the kernel): each lets go of its run's lock when it has ended, zombie or not
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(lock_held(run) for run in runs):
+        time.sleep(0.02)
+    assert not any(lock_held(run) for run in runs), "a worker still trains 60 s after its sweep was killed"
     cut_short = [run for run in runs if not (run / "summary.json").exists() or summary(run)["status"] != "completed"]
     assert cut_short, "the sweep finished before it could be killed"
-    for run in runs:  # no worker trains on: each folder's lock is free (RunLock raises RunInUse otherwise)
-        with RunLock(run):
-            pass
 
     capsys.readouterr()
     assert main(["sweep", str(path), "--workers", "2", "--out", str(killed)]) == 0

@@ -9,7 +9,6 @@ import pytest
 
 from spikedyn.cli import main
 from spikedyn.sweeps import local
-from spikedyn.sweeps.local import threads_per_worker
 from tests.sweeps.sweeps import TINY, summary, write_sweep
 
 
@@ -30,7 +29,7 @@ def test_two_workers_train_every_run_and_a_second_sweep_trains_nothing(tmp_path,
     for run in runs:
         assert summary(run)["status"] == "completed"
         log = (run / "train.log").read_text()
-        assert log.startswith("== ") and f"({threads_per_worker(2)} threads)" in log and f"written to {run}" in log
+        assert log.startswith("== ") and "(1 threads)" in log and f"written to {run}" in log  # the sweep's threads: 1 by default
         assert f"written to {run}" not in printed  # a worker's output goes to its log, not to the terminal
     assert (out / "tiny" / "sweep.yaml").read_bytes() == path.read_bytes()
     assert "2 runs: 0 pending, 0 running, 0 stopped, 2 completed, 0 failed" in printed
@@ -62,7 +61,7 @@ def test_a_failing_run_is_reported_and_retried_only_when_asked(tmp_path, capsys)
     out = tmp_path / "runs"
     code, printed = _sweep(capsys, str(path), "--out", str(out))
     assert code == 1
-    [run] = [p for p in (out / "tiny").iterdir() if p.is_dir()]
+    [run] = [p for p in (out / "tiny").iterdir() if p.is_dir() and not p.name.startswith(".")]  # not .started/
     error = "records.weights names 'no_such_layer', which is not a module with a weight"
     assert f"{run.name}: failed: {error}" in printed
     assert summary(run)["status"] == "failed" and summary(run)["error"].startswith(error)
@@ -113,3 +112,17 @@ def test_a_worker_that_missed_the_sigint_gets_another(monkeypatch):
     process.stdout.readline()
     local.interrupt([process])
     assert process.returncode == -signal.SIGINT
+
+
+@pytest.mark.slow
+def test_one_or_two_workers_give_byte_identical_metrics(tmp_path, capsys):
+    # before: threads were cores // workers, so a run's metrics changed with --workers (float reductions)
+    path = write_sweep(tmp_path, grid={"model.neuron.tau": [2.0, 4.0]})
+    metrics = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"runs{workers}"
+        code, printed = _sweep(capsys, str(path), "--workers", workers, "--out", str(out))
+        assert code == 0, printed
+        metrics[workers] = {run.name: (run / "metrics.jsonl").read_bytes() for run in sorted((out / "tiny").glob("tau=*"))}
+        assert all(summary(run)["torch_threads"] == 1 for run in (out / "tiny").glob("tau=*"))
+    assert metrics["1"] == metrics["2"] and len(metrics["1"]) == 2

@@ -16,9 +16,9 @@ from tests.sweeps.sweeps import summary, write_sweep
 
 def test_a_preempted_task_requeues_the_same_run_as_a_fresh_task():
     task = SweepTask()
-    again = task.checkpoint("the config", "runs/sweep/seed=1")
+    again = task.checkpoint("the config", "runs/sweep/seed=1", 2)
     assert isinstance(again, DelayedSubmission) and isinstance(again.function, SweepTask) and again.function is not task
-    assert again.args == ("the config", "runs/sweep/seed=1") and not again.function.requeued and task.requeued
+    assert again.args == ("the config", "runs/sweep/seed=1", 2) and not again.function.requeued and task.requeued
 
 
 @pytest.mark.slow
@@ -45,8 +45,8 @@ def test_a_requeued_task_leaves_its_run_stopped_not_failed_and_exits_as_submitit
 
     task, folder = SweepTask(), tmp_path / "seed=1"
 
-    def preempted(config, run_dir):
-        task.checkpoint(config, run_dir)  # what submitit calls on SIGUSR2, before it exits the job
+    def preempted(config, run_dir, threads):
+        task.checkpoint(config, run_dir, threads)  # what submitit calls on SIGUSR2, before it exits the job
         raise SystemExit(-1)
 
     monkeypatch.setattr(task_module, "train_run", preempted)
@@ -54,7 +54,7 @@ def test_a_requeued_task_leaves_its_run_stopped_not_failed_and_exits_as_submitit
         task("the config", str(folder))
     assert summary(folder)["status"] == "interrupted" and "requeued by submitit" in summary(folder)["error"]
 
-    def exits(config, run_dir):
+    def exits(config, run_dir, threads):
         raise SystemExit(3)
 
     monkeypatch.setattr(task_module, "train_run", exits)
@@ -87,3 +87,26 @@ def test_a_job_array_slurm_refuses_is_one_line_naming_the_sweep_file(tmp_path, m
     path = write_sweep(tmp_path, slurm={"partition": "gpux"})
     assert main(["sweep", str(path), "--executor", "slurm", "--out", str(tmp_path / "runs")]) == 2
     assert f"spikedyn sweep: {path}: SLURM refused the job array: sbatch: error: invalid partition specified: gpux" in capsys.readouterr().err
+
+
+@pytest.mark.drill
+@pytest.mark.parametrize("command", [["sweep", "SWEEP"], ["sweep", "SWEEP", "--dry-run"], ["study", "pooling"]])
+def test_without_slurm_the_slurm_executor_is_one_line_exit_2_and_nothing_written(tmp_path, monkeypatch, capsys, command):
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no sbatch, no srun
+    path, out = write_sweep(tmp_path), tmp_path / "out"
+    capsys.readouterr()
+    assert main([str(path) if word == "SWEEP" else word for word in command] + ["--executor", "slurm", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (f"spikedyn {command[0]}: --executor slurm submits through SLURM, whose sbatch and srun this machine "
+                            "does not have on its PATH; run the sweep on the cluster's login node, or use --executor local\n")  # fmt: skip
+    assert captured.out == "" and not out.exists()
+
+
+@pytest.mark.drill
+def test_a_login_node_without_srun_is_told_which_command_is_missing(tmp_path, monkeypatch, capsys):
+    _fake_slurm(tmp_path / "bin", monkeypatch, 'echo "Submitted batch job 1"')
+    (tmp_path / "bin" / "srun").unlink()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert main(["sweep", str(write_sweep(tmp_path)), "--executor", "slurm", "--out", str(tmp_path / "out")]) == 2
+    assert "whose srun this machine does not have on its PATH" in capsys.readouterr().err and not (tmp_path / "out").exists()

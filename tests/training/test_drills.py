@@ -27,26 +27,43 @@ def _wait_for(predicate, process: subprocess.Popen, timeout: float = 240) -> boo
     return False
 
 
+def _holds_lock(run_folder, process: subprocess.Popen) -> bool:
+    """Whether ``process`` has claimed the run folder (its pid is in run.lock): it trains from here on."""
+    try:
+        return json.loads((run_folder / "run.lock").read_text()).get("pid") == process.pid
+    except (OSError, ValueError):
+        return False
+
+
+def _kill_while_running(process: subprocess.Popen) -> None:
+    """SIGKILL ``process``, asserting it was still running: the kill cut a run short."""
+    assert process.poll() is None, "the run finished before it could be killed: the drill killed nothing"
+    process.kill()
+    process.wait()
+
+
 def test_kill_9_at_random_points_then_resume_gives_byte_identical_records(tmp_path):
-    args = ["train", *FAST, "trainer.max_epochs=4", "seed=11"]
+    args = ["train", *FAST, "trainer.max_epochs=6", "seed=11"]
     assert cli(*args, "--out", str(tmp_path / "whole")).returncode == 0
     whole = only_run(tmp_path / "whole")
     expected = {name: (whole / name).read_bytes() for name in RECORDS}
 
     chances = random.Random(2026)
     first = start_cli(*args, "--out", str(tmp_path / "killed"))
-    assert _wait_for(lambda: list((tmp_path / "killed").rglob("summary.json")), first)
-    time.sleep(chances.uniform(0.5, 3.0))  # anywhere in the first epochs, maybe mid-write
-    first.kill()
-    first.wait()
+    assert _wait_for(lambda: any(history(p.parent) for p in (tmp_path / "killed").rglob("metrics.jsonl")), first)
+    time.sleep(chances.uniform(0.0, 1.0))  # within the second epoch, maybe mid-write
+    _kill_while_running(first)
     run = only_run(tmp_path / "killed")
-    for _ in range(3):  # killed again at random points of each resume
+    epochs_before = len(history(run))
+    for _ in range(3):  # killed again at random points of each resume, once it has claimed the folder
         resumed = start_cli("train", "--resume", str(run))
-        time.sleep(chances.uniform(1.0, 4.0))
-        resumed.kill()
-        resumed.wait()
+        assert _wait_for(lambda: _holds_lock(run, resumed), resumed)
+        time.sleep(chances.uniform(0.2, 1.5))
+        _kill_while_running(resumed)
+    assert len(history(run)) < 6, "the killed runs finished every epoch: resuming was not tested"
     finished = cli("train", "--resume", str(run))
     assert finished.returncode == 0, finished.stderr[-2000:]
+    assert len(history(run)) == 6 and epochs_before >= 1
     for name in RECORDS:
         assert (run / name).read_bytes() == expected[name], f"{name} differs from the uninterrupted run's"
     assert not [p for p in run.rglob("*.tmp")], "a temporary file was left behind"
@@ -54,17 +71,21 @@ def test_kill_9_at_random_points_then_resume_gives_byte_identical_records(tmp_pa
 
 def test_two_launches_of_one_job_train_once_and_the_second_is_refused_by_name(tmp_path):
     job = {"SLURM_JOB_ID": "4242"}
-    args = ["train", *FAST, "trainer.max_epochs=6", "--out", str(tmp_path)]
+    args = ["train", *FAST, "trainer.max_epochs=3", "--out", str(tmp_path)]
     first = start_cli(*args, env=job)
     folder = tmp_path / "digits-job4242"
-    assert _wait_for(lambda: (folder / "summary.json").exists(), first)
-    second = cli(*args, env=job)
+    assert _wait_for(lambda: _holds_lock(folder, first), first)
+    first.send_signal(signal.SIGSTOP)  # held: the second launch meets the lock, however fast the first would have been
+    try:
+        second = cli(*args, env=job)
+    finally:
+        first.send_signal(signal.SIGCONT)
     assert second.returncode == 2
     assert f"{folder} is in use: another process is training in it" in second.stderr
     assert f'"pid": {first.pid}' in second.stderr
     assert first.wait(timeout=300) == 0
     assert json.loads((folder / "summary.json").read_text())["status"] == "completed"
-    assert [row["epoch"] for row in history(folder)] == list(range(6))
+    assert [row["epoch"] for row in history(folder)] == list(range(3))
 
 
 def test_ctrl_c_records_an_interrupted_run_that_resumes(tmp_path):

@@ -55,7 +55,7 @@ def test_divergence_names_the_epoch_and_what_diverged():
     finite = {"w": torch.ones(3)}
     assert divergence([{"epoch": 0, "train_loss": 0.5, "rate/l1": 0.1}], finite) is None
     assert "epoch 2: the training loss is nan" in divergence([{"epoch": 2, "train_loss": float("nan")}], finite)
-    assert "parameter w holds non-finite" in divergence([{"epoch": 1, "train_loss": 0.1}], {"w": torch.tensor([1.0, float("inf")])})
+    assert "parameter w holds non-finite" in divergence([{"epoch": 1, "train_loss": 0.1}], {"parameter w": torch.tensor([1.0, float("inf")])})
     # a layer gone silent is reported (tests/training/test_silent_layers.py), not divergence
 
 

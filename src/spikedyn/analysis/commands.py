@@ -126,15 +126,21 @@ def _table(args: argparse.Namespace) -> int:
     from spikedyn.atomic import write_bytes_atomically
 
     try:
-        folders = expand_runs(args.runs)
+        missing = missing_in_sweeps(args.runs)
+        folders = expand_runs(args.runs) if not missing or any(_has_runs(pattern) for pattern in args.runs) else []
         runs = load_runs(folders)
-        source = args.comparisons or find_sweep_file(folders)
+        source = args.comparisons or (find_sweep_file(folders) if folders else None)
         results = compare(runs, load_comparisons(source)) if source else []
         rows = collect_rows(runs)
     except (OSError, ValueError) as error:
         print(f"spikedyn table: {error}", file=sys.stderr)
         return 2
     text = format_markdown(rows) + (f"\n{format_comparisons(results, source)}" if results else "")
+    if missing:
+        lines = [f"- {name}: {reason}" for name, reason in missing.items()]
+        note = f"Missing: {len(missing)} run(s) that a sweep started are not in the table (n counts only the runs present):"
+        text += "\n\n" + "\n".join([note, *lines])
+        print(f"spikedyn table: warning: {len(missing)} run(s) of the sweep are missing; see the end of the table", file=sys.stderr)
     print(text)
     if args.out:
         write_bytes_atomically(Path(f"{args.out}.md"), (text + "\n").encode())
@@ -142,6 +148,28 @@ def _table(args: argparse.Namespace) -> int:
         write_comparisons_csv(results, Path(f"{args.out}_comparisons.csv"))
         print(f"wrote {args.out}.md, {args.out}.csv and {args.out}_comparisons.csv")
     return 0
+
+
+def _has_runs(pattern: str) -> bool:
+    """Whether a folder or glob pattern finds at least one run folder."""
+    from spikedyn.analysis.tables import expand_runs
+
+    try:
+        return bool(expand_runs([pattern]))
+    except FileNotFoundError:
+        return False
+
+
+def missing_in_sweeps(patterns: list[str]) -> dict[str, str]:
+    """{run: why it is missing} of the sweeps among ``patterns`` (folders holding a sweep's ``.started/`` marks) and of the
+    sweeps whose run folders they name."""
+    import glob
+
+    from spikedyn.training.runs import STARTED, missing_runs
+
+    folders = {Path(match) for pattern in patterns for match in (glob.glob(pattern) or [pattern])}
+    sweeps = {folder for folder in folders if (folder / STARTED).is_dir()} | {folder.parent for folder in folders if (folder.parent / STARTED).is_dir()}
+    return {f"{sweep.name}/{name}": reason for sweep in sorted(sweeps) for name, reason in missing_runs(sweep).items()}
 
 
 def _energy(args: argparse.Namespace) -> int:

@@ -218,7 +218,13 @@ def _read_dvsgesture(path: Path) -> np.ndarray:
         events[field] = check_column(path, table[:, column], field, high, integral=True)
     milliseconds = check_column(path, table[:, 3], "t", np.iinfo(np.int64).max // 1000, integral=False)
     # tonic's own step, milliseconds to microseconds; fractional milliseconds are rounded to the microsecond
-    events["t"] = np.rint(milliseconds * 1000) if milliseconds.dtype.kind == "f" else milliseconds.astype(np.int64) * 1000
+    if milliseconds.dtype.kind == "f":
+        # In float64: a float16 t * 1000 overflows past 65.5 ms. check_column compared t with int64.max // 1000
+        # exactly, so the largest float64 it lets through, 9223372036854774.0 ms, is 2**63 - 2048 us once
+        # multiplied and rounded: the cast to int64 cannot wrap.
+        events["t"] = np.rint(milliseconds.astype(np.float64) * 1000).astype(np.int64)
+    else:
+        events["t"] = milliseconds.astype(np.int64) * 1000
     return events
 
 
@@ -236,8 +242,10 @@ def check_column(path: Path, values: np.ndarray, field: str, high: int, integral
         raise read_error(path, f"field {field} holds non-finite values (NaN or infinity), expected {expected}")
     if kind == "f" and integral and np.any(values != np.floor(values)):
         raise read_error(path, f"field {field} holds the non-integer {values[values != np.floor(values)][0].item()}, expected {expected}")
-    if len(values) and (values.min() < 0 or values.max() > high):
-        raise read_error(path, f"field {field} spans [{values.min()}, {values.max()}], expected {expected}")
+    if len(values):
+        low, top = values.min().item(), values.max().item()  # Python numbers compare exactly, with no cast to wrap or overflow
+        if low < 0 or top > high:
+            raise read_error(path, f"field {field} spans [{low}, {top}], expected {expected}")
     return values
 
 

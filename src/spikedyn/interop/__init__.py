@@ -33,6 +33,7 @@ _EXPORTS = {
     "ApproximationWarning": "spikedyn.interop.approximations",
     "from_spikingjelly": "spikedyn.interop.spikingjelly",
     "SpikingJellyConversionError": "spikedyn.interop.spikingjelly",
+    "NIRLimits": "spikedyn.interop.nir_limits",
 }
 
 __all__ = sorted(_EXPORTS)

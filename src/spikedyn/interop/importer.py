@@ -6,11 +6,18 @@ IF and LIF become spikedyn neurons by :mod:`spikedyn.interop.neuron_mapping`; Sc
 multiplies. NIR shapes have no batch dimension, so Flatten's dimensions are shifted past
 the folded batch. Recurrent edges, nested graphs and node types spikedyn has no layer for
 (CubaLIF, LI, I, Delay, Threshold, Conv1d) are refused, all named in one error.
+
+A file is read by :func:`~spikedyn.interop.nir_reader.read_nir`, never by ``nir.read``: a NIR
+file may come from anyone, and nir's reader follows links out of the file, reads whatever size
+a dataset declares and recurses without bound. Every graph, read or given, is checked against
+:class:`~spikedyn.interop.nir_limits.NIRLimits` (nodes, edges) and for finite parameters
+(:mod:`spikedyn.interop.nir_checks`) before any layer is built.
 """
 
 from __future__ import annotations
 
 import os
+from collections import defaultdict
 from collections.abc import Callable
 
 import nir
@@ -20,15 +27,18 @@ from torch import nn
 
 from spikedyn.interop.modules import FixedLIF, GraphNetwork, InputGain
 from spikedyn.interop.neuron_mapping import check_dt, from_nir_neuron
+from spikedyn.interop.nir_checks import check_edges, check_size, check_values
+from spikedyn.interop.nir_errors import NIRImportError
+from spikedyn.interop.nir_limits import NIRLimits
+from spikedyn.interop.nir_reader import read_nir
+from spikedyn.interop.nir_schema import LISTED, listing, unsupported_message
 from spikedyn.layers import TimeDistributed
 from spikedyn.neurons import IF
 
 #: The float type of the imported modules (thresholds are exact for it).
 DTYPE = np.float32
 
-
-class NIRImportError(ValueError):
-    """The graph holds something spikedyn cannot run; the message names each node."""
+__all__ = ["NIRImportError", "NIRLimits", "from_nir"]
 
 
 def _tensor(value: object) -> torch.Tensor:
@@ -102,54 +112,87 @@ def _layer_makers(dt: float) -> dict[type, Callable[[nir.NIRNode, str], nn.Modul
     }
 
 
-def _order(graph: nir.NIRGraph) -> list[str]:
-    """The nodes in an order where each comes after its inputs; a NIRImportError names a cycle's nodes."""
-    pending = {name: {src for src, dst in graph.edges if dst == name} for name in graph.nodes}
-    order: list[str] = []
-    while pending:
-        ready = [name for name, sources in pending.items() if not sources]
-        if not ready:
-            raise NIRImportError(f"the graph has recurrent edges among {sorted(pending)}: spikedyn runs each layer "
-                                 "over all T steps at once and cannot feed a step's output back")  # fmt: skip
-        for name in ready:
-            order.append(name)
-            del pending[name]
-        for sources in pending.values():
-            sources.difference_update(ready)
+def _names(names: list[str]) -> str:
+    """A short list of node names as Python writes it, or the first few and a count of the rest."""
+    return repr(names) if len(names) <= LISTED else f"[{listing(names)}]"
+
+
+def _inputs(graph: nir.NIRGraph) -> dict[str, list[str]]:
+    """Each node's sources, in the order of the edges."""
+    inputs: dict[str, list[str]] = {name: [] for name in graph.nodes}
+    for src, dst in graph.edges:
+        inputs[dst].append(src)
+    return inputs
+
+
+def _order(graph: nir.NIRGraph, inputs: dict[str, list[str]]) -> list[str]:
+    """The nodes in an order where each comes after its inputs, in time linear in the graph; a NIRImportError names a cycle's nodes."""
+    waiting = {name: len(sources) for name, sources in inputs.items()}
+    targets: dict[str, list[str]] = defaultdict(list)
+    for src, dst in graph.edges:
+        targets[src].append(dst)
+    order = [name for name, count in waiting.items() if count == 0]
+    for name in order:  # grows while it is walked
+        for target in targets[name]:
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                order.append(target)
+    if len(order) < len(waiting):
+        cycle = sorted(set(waiting) - set(order))
+        raise NIRImportError(f"the graph has recurrent edges among {_names(cycle)}: spikedyn runs "
+                             "each layer over all T steps at once and cannot feed a step's output back")  # fmt: skip
     return order
 
 
 def _single(graph: nir.NIRGraph, kind: type) -> str:
     names = [name for name, node in graph.nodes.items() if isinstance(node, kind)]
     if len(names) != 1:
-        raise NIRImportError(f"spikedyn imports graphs with one {kind.__name__} node, this one has {len(names)}: {names}")
+        raise NIRImportError(f"spikedyn imports graphs with one {kind.__name__} node, this one has {len(names):,}: {_names(names)}")
     return names[0]
 
 
-def from_nir(graph: nir.NIRGraph | str | os.PathLike[str], dt: float = 1e-4) -> GraphNetwork:
+def from_nir(graph: nir.NIRGraph | str | os.PathLike[str], dt: float = 1e-4, limits: NIRLimits | None = None) -> GraphNetwork:
     """A spikedyn module [T, B, *input_shape] -> [T, B, *output_shape] running ``graph`` in steps of ``dt`` seconds.
 
-    ``graph`` may also be the path of a .nir file. A :class:`NIRImportError` names every node
-    of a type spikedyn has no layer for; a ValueError names a neuron whose parameters do not fit.
+    ``graph`` may also be the path of a .nir file, read within ``limits`` (default
+    :class:`NIRLimits`). A :class:`NIRImportError` names every node of a type spikedyn has no
+    layer for, and whatever a file or graph holds that is refused (a link out of the file, a
+    size past a limit, a NaN); a ValueError names a neuron whose parameters do not fit.
     """
     dt = check_dt(dt)
-    if not isinstance(graph, nir.NIRGraph):
-        graph = nir.read(os.fspath(graph))
-    connected = {src for src, _ in graph.edges} | {dst for _, dst in graph.edges}
-    loose = [name for name in graph.nodes if name not in connected]
+    limits = NIRLimits() if limits is None else limits
+    if not isinstance(limits, NIRLimits):
+        raise TypeError(f"limits must be a NIRLimits, got {type(limits).__name__}")
+    if isinstance(graph, nir.NIRGraph):
+        return _network(graph, dt, limits)
+    path = os.fspath(graph)
+    read = read_nir(path, limits)
+    try:
+        return _network(read, dt, limits)
+    except NIRImportError as error:
+        raise NIRImportError(f"{path}: {error}") from None
+
+
+def _network(graph: nir.NIRGraph, dt: float, limits: NIRLimits) -> GraphNetwork:
+    """The module running ``graph``, once it passes the checks of :mod:`spikedyn.interop.nir_checks`."""
+    check_size(graph, limits)
     makers = _layer_makers(dt)
     refused = [f"{name} ({type(node).__name__})" for name, node in graph.nodes.items()
                if not isinstance(node, (nir.Input, nir.Output)) and type(node) not in makers]  # fmt: skip
     if refused:
-        raise NIRImportError(f"spikedyn has no layer for these NIR nodes: {', '.join(refused)} (it imports "
-                             f"{', '.join(sorted(t.__name__ for t in makers))}; nested graphs and recurrence are not imported)")  # fmt: skip
+        raise NIRImportError(unsupported_message(refused))
+    check_edges(graph)
+    check_values(graph)
+    connected = {src for src, _ in graph.edges} | {dst for _, dst in graph.edges}
+    loose = [name for name in graph.nodes if name not in connected]
     if loose:
-        raise NIRImportError(f"nodes {loose} are connected to nothing")
+        raise NIRImportError(f"nodes {_names(loose)} are connected to nothing")
     source, sink = _single(graph, nir.Input), _single(graph, nir.Output)
     keys = {name: name.replace(".", "_") for name in graph.nodes}
     if len(set(keys.values())) != len(keys):
         raise NIRImportError("node names must stay distinct with '.' read as '_' (torch module names cannot hold dots)")
-    order = _order(graph)
+    sources = _inputs(graph)
+    order = _order(graph, sources)
     layers = {keys[name]: makers[type(graph.nodes[name])](graph.nodes[name], name) for name in order if type(graph.nodes[name]) in makers}
-    inputs = {keys[name]: [keys[src] for src, dst in graph.edges if dst == name] for name in graph.nodes}
+    inputs = {keys[name]: [keys[src] for src in sources[name]] for name in graph.nodes}
     return GraphNetwork(layers, [keys[name] for name in order], inputs, keys[source], keys[sink])

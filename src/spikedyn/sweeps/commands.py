@@ -97,7 +97,7 @@ def _sweep_run(args: argparse.Namespace) -> int:
 
         sweep = Sweep.load(args.file, args.out)
         run = sweep.find(args.run)
-        summary = train_run(sweep.config(run), sweep.run_dir(run))
+        summary = train_run(sweep.config(run), sweep.run_dir(run), sweep.file.threads)
     except Exception as error:  # noqa: BLE001 - report_user_error re-raises what is not the user's to fix
         return report_user_error("sweep-run", error)
     print(format_summary(summary))

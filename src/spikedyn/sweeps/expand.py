@@ -54,7 +54,7 @@ def expand(sweep: SweepFile) -> list[SweepRun]:
         for values in itertools.product(*sweep.grid.values()):
             combination = dict(zip(sweep.grid, values))
             for variant in sweep.variants or [{}]:
-                for seed in sweep.seeds:
+                for seed in sweep.seeds[label]:
                     parts = [label] if label is not None else []
                     parts += [f"{labels[key]}={value_text(value)}" for key, value in (*combination.items(), *variant.items())]
                     name = run_name([*parts, f"seed={seed}"])

@@ -1,7 +1,8 @@
 """The local executor: up to N runs at once, each in a worker process of its own, the machine's cores shared between them.
 
 A worker is ``python -m spikedyn.cli sweep-run FILE RUN --out OUT``: it trains one run in its
-folder (resuming it when it has a checkpoint) with ``max(1, cores // N)`` threads, and writes
+folder (resuming it when it has a checkpoint) with the sweep file's ``threads`` (default 1,
+whatever N: a run's metrics must not depend on how many runs share the machine), and writes
 its output to the run's ``train.log``. Workers run in their own session, so a Ctrl-C reaches
 the sweep alone, which passes a SIGINT to each worker (each records its run as interrupted)
 and waits for them, sending it again to one that missed it; a second Ctrl-C kills them. A
@@ -24,9 +25,10 @@ from pathlib import Path
 
 from spikedyn.sweeps.expand import SweepRun
 from spikedyn.sweeps.orphans import PARENT_VARIABLE
-from spikedyn.sweeps.state import holder_alive, run_state
+from spikedyn.sweeps.state import run_state
 from spikedyn.sweeps.sweep import LOG, Sweep
 from spikedyn.training.run_folder import RunFolder, now
+from spikedyn.training.runs import mark_started
 
 INTERRUPTED = 130
 POLL_S = 0.1
@@ -40,11 +42,6 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def threads_per_worker(workers: int) -> int:
-    """Each worker's share of the cores (at least one)."""
-    return max(1, cores() // workers)
 
 
 @dataclass
@@ -67,6 +64,7 @@ def _start(sweep: Sweep, run: SweepRun, number: int, threads: int) -> _Worker:
     command = worker_command(sweep, run)
     threads_text = str(threads)
     environment = {**os.environ, PARENT_VARIABLE: str(os.getpid()), "OMP_NUM_THREADS": threads_text, "MKL_NUM_THREADS": threads_text}
+    mark_started(folder)
     with open(folder / LOG, "a") as log:  # the worker holds its own descriptor
         log.write(f"== {now()}: {shlex.join(command)} ({threads} threads)\n")
         log.flush()
@@ -86,16 +84,21 @@ def _last_line(log: Path) -> str:
 
 
 def _outcome(worker: _Worker, stopping: bool) -> tuple[str, str]:
-    """(state, what to say) of a worker that has ended; a failure the run's summary does not hold yet is written there."""
+    """(state, what to say) of a worker that has ended; a failure the run's summary does not hold yet is written there.
+
+    A run whose folder was lost while it trained is missing, whatever the worker did: nothing is written for it.
+    """
     code = worker.process.returncode
     state = run_state(worker.folder)
+    if state.state == "missing":
+        return "missing", f"missing: {state.error} (the worker exited with status {code})"
     if state.state == "completed":
         return "completed", f"completed in {time.monotonic() - worker.started:.0f} s"
     if state.state == "failed" and state.summary.get("pid") == worker.process.pid:  # its own record, not an earlier attempt's
         return "failed", f"{state.summary.get('status', 'failed')}: {state.error}"
     if stopping or code in (INTERRUPTED, -signal.SIGINT):
         return "stopped", "interrupted; it resumes when the sweep is run again"
-    if holder_alive(worker.folder):
+    if state.state == "running":
         return "running", "another process is training it; left to that one"
     if code == 0:
         return state.state, f"ended, {state.state}"
@@ -125,8 +128,8 @@ def interrupt(processes: list[subprocess.Popen]) -> None:
 
 
 def run_local(sweep: Sweep, runs: list[SweepRun], workers: int, say: Callable[[str], None] = print) -> int:
-    """Train ``runs`` with up to ``workers`` at once; 0 when all completed, 1 when some failed, 130 when interrupted."""
-    threads = threads_per_worker(workers)
+    """Train ``runs`` with up to ``workers`` at once; 0 when all completed, 1 when some failed or went missing, 130 when interrupted."""
+    threads = sweep.file.threads
     queue, active, failed = deque(runs), [], 0
     total = len(runs)
     try:
@@ -139,7 +142,7 @@ def run_local(sweep: Sweep, runs: list[SweepRun], workers: int, say: Callable[[s
             for worker in ended:
                 active.remove(worker)
                 state, message = _outcome(worker, stopping=False)
-                failed += state == "failed"
+                failed += state in ("failed", "missing")
                 say(f"[{worker.number}/{total}] {worker.run.name}: {message}")
             if not ended:
                 time.sleep(POLL_S)

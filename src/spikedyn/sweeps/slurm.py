@@ -18,6 +18,7 @@ from submitit.helpers import Checkpointable, DelayedSubmission
 from spikedyn.sweeps.expand import SweepRun
 from spikedyn.sweeps.slurm_parameters import executor_arguments
 from spikedyn.sweeps.sweep import Sweep
+from spikedyn.training.runs import mark_started
 from spikedyn.training.schema import ExperimentConfig
 
 SUBMITIT_FOLDER = ".submitit"  # submitit's pickles and the tasks' logs, in the sweep's folder
@@ -29,13 +30,13 @@ class SweepTask(Checkpointable):
     def __init__(self) -> None:
         self.requeued = False
 
-    def __call__(self, config: ExperimentConfig, run_dir: str) -> str:
+    def __call__(self, config: ExperimentConfig, run_dir: str, threads: int = 1) -> str:
         from spikedyn.sweeps.task import train_run
         from spikedyn.training.run_folder import RunFolder
         from spikedyn.training.stops import RunInterrupted
 
         try:
-            return str(train_run(config, run_dir).get("status"))
+            return str(train_run(config, run_dir, threads).get("status"))
         except (SystemExit, RunInterrupted):
             if not self.requeued:
                 raise
@@ -43,17 +44,22 @@ class SweepTask(Checkpointable):
             RunFolder(run_dir).update_summary(status="interrupted", error="preempted or timed out; requeued by submitit, it resumes from its last checkpoint")
             sys.exit(-1)  # as submitit exits, so that it records no result for a job that goes on
 
-    def checkpoint(self, config: ExperimentConfig, run_dir: str) -> DelayedSubmission:
+    def checkpoint(self, config: ExperimentConfig, run_dir: str, threads: int = 1) -> DelayedSubmission:
         """The same run again, as a fresh task: it resumes from the run folder's last checkpoint."""
         self.requeued = True
-        return DelayedSubmission(SweepTask(), config, run_dir)
+        return DelayedSubmission(SweepTask(), config, run_dir, threads)
+
+
+#: What submitit needs on the PATH: sbatch submits the job array, srun runs its tasks (submitit refuses to start without it).
+SLURM_COMMANDS = ("sbatch", "srun")
 
 
 def require_slurm() -> None:
-    """Say so, before anything is written, where SLURM's commands are missing."""
-    if shutil.which("sbatch") is None:
-        raise RuntimeError("--executor slurm submits through SLURM's sbatch, which this machine does not have; "
-                           "run the sweep on the cluster, or use --executor local")  # fmt: skip
+    """Say so, before anything is written, where SLURM's commands are missing (a RuntimeError naming them)."""
+    absent = [command for command in SLURM_COMMANDS if shutil.which(command) is None]
+    if absent:
+        raise RuntimeError(f"--executor slurm submits through SLURM, whose {' and '.join(absent)} this machine does not have on its PATH; "
+                           "run the sweep on the cluster's login node, or use --executor local")  # fmt: skip
 
 
 def submit(sweep: Sweep, runs: list[SweepRun], configs: dict[str, ExperimentConfig], cluster: str = "slurm") -> list[Any]:
@@ -70,7 +76,10 @@ def submit(sweep: Sweep, runs: list[SweepRun], configs: dict[str, ExperimentConf
     executor.update_parameters(**parameters)
     try:
         with executor.batch():
-            jobs = [executor.submit(SweepTask(), configs[run.name], str(sweep.run_dir(run))) for run in runs]
+            jobs = [executor.submit(SweepTask(), configs[run.name], str(sweep.run_dir(run)), sweep.file.threads) for run in runs]
     except (FailedSubmissionError, UncompletedJobError) as error:  # sbatch refused the job (its message says why)
         raise RuntimeError(f"{sweep.file.path}: SLURM refused the job array: {str(error).strip()}") from error
+    for run in runs:  # queued: pending until its task starts; a folder lost after this is told missing
+        sweep.run_dir(run).mkdir(parents=True, exist_ok=True)
+        mark_started(sweep.run_dir(run))
     return jobs

@@ -59,9 +59,17 @@ class Sweep:
         return {run.name: run_state(self.run_dir(run)) for run in self.runs}
 
     def to_train(self, states: dict[str, RunState], retry_failed: bool = False) -> list[SweepRun]:
-        """The runs to start or resume: pending and stopped ones, and failed ones with ``retry_failed``."""
+        """The runs to start or resume: pending and stopped ones, missing ones whose folder is gone, and failed ones with ``retry_failed``.
+
+        A missing run whose folder was written again in part is left out: it holds records of a
+        run cut short and no config, which a new run must not resume from.
+        """
         wanted = ("pending", "stopped", "failed") if retry_failed else ("pending", "stopped")
-        return [run for run in self.runs if states[run.name].state in wanted]
+        return [run for run in self.runs if states[run.name].state in wanted or self._gone(run, states[run.name])]
+
+    def _gone(self, run: SweepRun, state: RunState) -> bool:
+        """Whether ``run`` is missing with no folder left: trained again, from the start."""
+        return state.state == "missing" and not self.run_dir(run).exists()
 
     def check_folders(self, configs: dict[str, ExperimentConfig], states: dict[str, RunState]) -> None:
         """Refuse, before anything runs, run folders holding a run of another config than the sweep gives them now.

@@ -48,8 +48,17 @@ def accelerator_problems(trainer: TrainerConfig) -> Problems:
     return []
 
 
+def precision_problems(trainer: TrainerConfig) -> Problems:
+    """A precision the chosen device cannot run as asked: 16-mixed on the CPU, which Lightning would run as bf16-mixed."""
+    on_cpu = trainer.accelerator == CPU or (trainer.accelerator == AUTO and not _is_available(GPU))
+    if trainer.precision == "16-mixed" and on_cpu:
+        return [("trainer.precision", "'16-mixed' needs a GPU: on the CPU Lightning would silently train with bf16-mixed instead, "
+                 "while the run's records said 16-mixed; set trainer.precision=bf16-mixed (or 32-true)")]  # fmt: skip
+    return []
+
+
 def check_accelerator(trainer: TrainerConfig, source: str) -> None:
-    """Raise a ConfigError naming ``source`` and the key when this machine cannot run ``trainer``'s accelerator."""
-    problems = accelerator_problems(trainer)
+    """Raise a ConfigError naming ``source`` and the key when this machine cannot run ``trainer``'s accelerator or precision."""
+    problems = accelerator_problems(trainer) or precision_problems(trainer)
     if problems:
         raise_problems(source, problems)

@@ -39,6 +39,12 @@ class AtomicModelCheckpoint(ModelCheckpoint):
         trainer.strategy.barrier("atomic_checkpoint")
         self._last_checkpoint_saved = filepath
 
+    def check_monitor_top_k(self, trainer: pl.Trainer, current: torch.Tensor | None = None) -> bool:
+        # Lightning keeps its first candidate whatever its score; a NaN score is an epoch that diverged.
+        if current is not None and bool(torch.isnan(current)):
+            return False
+        return super().check_monitor_top_k(trainer, current)
+
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         moved_from = state_dict.get("dirpath", self.dirpath)
         if moved_from == self.dirpath:
@@ -60,14 +66,29 @@ def _moved(path: str | None, old_dir: str | None, new_dir: str | None) -> str | 
 
 
 def verify_checkpoint(path: Path) -> None:
-    """Raise a ValueError naming ``path`` when its zip structure or a member's CRC-32 is damaged."""
+    """Raise a ValueError naming ``path`` when its zip structure or a member's CRC-32 is damaged.
+
+    A damaged zip raises many types inside zipfile (BadZipFile, NotImplementedError for a flag
+    bit or compression method flipped, RuntimeError for a flipped encryption bit, zlib.error):
+    each is damage, reported in one line.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             damaged = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise ValueError(f"checkpoint {path} is damaged ({type(error).__name__}: {error}); it cannot be read") from error
+    except MemoryError:
+        raise
+    except Exception as error:  # noqa: BLE001 - every way zipfile fails on damaged bytes is the same damage
+        raise ValueError(f"checkpoint {path} is damaged ({type(error).__name__}: {' '.join(str(error).split())}); it cannot be read") from error
     if damaged is not None:
         raise ValueError(f"checkpoint {path} is damaged: its member {damaged!r} fails its CRC-32 check")
+
+
+def _is_zip(path: Path) -> bool:
+    """Whether ``path`` looks like a zip archive (torch's format); damage that confuses the test counts as a zip, to be verified."""
+    try:
+        return zipfile.is_zipfile(path)
+    except Exception:  # noqa: BLE001 - e.g. BadZipFile "span multiple disks" from a flipped end-of-archive record
+        return True
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -75,9 +96,11 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    if zipfile.is_zipfile(path):
+    if _is_zip(path):
         verify_checkpoint(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - torch raises several types for a damaged file
-        raise ValueError(f"checkpoint {path} cannot be read ({type(error).__name__}: {error}); it is damaged or not a checkpoint") from error
+        reason = " ".join(str(error).split())  # torch's messages span lines; ours is one
+        reason = reason if len(reason) <= 300 else reason[:297] + "..."
+        raise ValueError(f"checkpoint {path} cannot be read ({type(error).__name__}: {reason}); it is damaged or not a checkpoint") from error

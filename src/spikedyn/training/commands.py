@@ -49,8 +49,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def format_summary(summary: dict) -> str:
     """The end-of-run summary: the accuracy its protocol reports, learned tau per layer, the run folder."""
     lines = [
-        f"run {summary.get('name')}: {summary.get('status')} after {summary.get('epochs_completed', 0)} epochs "
-        f"in {summary.get('wall_time_s', 0):.0f} s",
+        f"run {summary.get('name')}: {summary.get('status')} after {summary.get('epochs_completed', 0)} epochs"
+        + (f" in {summary['wall_time_s']:.0f} s" if isinstance(summary.get("wall_time_s"), (int, float)) else ""),
         *(f"  {label}: {value}" for label, value in accuracy_lines(summary)),
     ]
     sizes = summary.get("split_sizes")

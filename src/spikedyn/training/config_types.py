@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import reprlib
 import types
 import typing
@@ -49,13 +50,44 @@ def _describe(tp: object) -> str:
 
 _NO = object()  # a value that does not fit a type
 
-_SHORT = reprlib.Repr()
+#: Config integers lie in [-INT_LIMIT, INT_LIMIT): an int64, which torch, numpy, Lightning and float checks can hold.
+INT_LIMIT = 2**63
+
+
+def integer_size(value: int) -> str:
+    """"an integer of N digits", counted without ``str(value)``, which Python refuses past 4300 digits."""
+    if value.bit_length() < 10_000:
+        return f"an integer of {len(str(abs(value)))} digits"
+    return f"an integer of about {math.floor(math.log10(abs(value))) + 1} digits"
+
+
+class _ShortRepr(reprlib.Repr):
+    """reprlib.Repr that describes an integer too long to print instead of failing on it."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        return f"<{integer_size(x)}>" if x.bit_length() >= 10_000 else super().repr_int(x, level)
+
+
+_SHORT = _ShortRepr()
 _SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 3, 8, 8, 80, 80
 
 
 def shown(value: object) -> str:
     """``repr(value)`` cut to a line, so that a huge value in a config does not flood its error message."""
     return _SHORT.repr(value)
+
+
+def _outsized(value: object, dotted: str) -> tuple[str, int] | None:
+    """The dotted key and value of the first integer in ``value`` outside [-INT_LIMIT, INT_LIMIT), or None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if -INT_LIMIT <= value < INT_LIMIT else (dotted, value)
+    if isinstance(value, (list, tuple)):
+        items = [(f"{dotted}[{index}]", item) for index, item in enumerate(value)]
+    elif isinstance(value, Mapping):
+        items = [(f"{dotted}.{key}", item) for key, item in value.items()]
+    else:
+        return None
+    return next((found for key, item in items if (found := _outsized(item, key)) is not None), None)
 
 
 def cut(text: str, width: int = 80) -> str:
@@ -143,6 +175,11 @@ def build(cls: type, data: object, prefix: str, problems: Problems) -> object:
             built = build(tp, value, f"{dotted}.", problems)
             if built is not None:
                 kwargs[key] = built
+            continue
+        outsized = _outsized(value, dotted)
+        if outsized is not None:
+            where, number = outsized
+            problems.append((where, f"{integer_size(number)} is past what a config integer can be (-2**63 to 2**63 - 1)"))
             continue
         fitted = _fit(value, tp)
         if fitted is _NO:

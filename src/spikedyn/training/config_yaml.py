@@ -3,7 +3,8 @@
 A config is small (the largest in ``configs/`` holds about 120 values, 5 levels deep, in 4 KB),
 so YAML far beyond that is refused before it can exhaust memory, time or the stack: an "alias
 bomb" whose few lines expand to billions of values, an alias inside its own anchor, lists
-nested thousands deep, a huge file. A key set twice in one mapping is refused too (YAML would
+nested thousands deep, a huge file, an integer of thousands of digits (which Python refuses to
+convert, and which no config field can hold). A key set twice in one mapping is refused too (YAML would
 silently keep the last).
 """
 
@@ -22,8 +23,10 @@ from spikedyn.training.config_types import ConfigError
 MAX_BYTES = 1 << 20  # of a config file
 MAX_VALUES = 10_000  # scalars, lists and mappings, counted with aliases expanded
 MAX_DEPTH = 32  # levels of nested lists and mappings
+MAX_INT_DIGITS = 100  # of an integer scalar; a config integer fits in 64 bits (19 digits)
 
 _MERGE = "tag:yaml.org,2002:merge"  # the "<<" key, which may repeat keys it merges
+_INT = "tag:yaml.org,2002:int"
 
 
 class _Refused(Exception):
@@ -67,6 +70,8 @@ class _BoundedComposer(yaml.SafeLoader):
                 raise _Refused(f"{_dotted(self._path)} (line {line}): more than {MAX_VALUES} values once its aliases are expanded; a config needs far fewer")
             if isinstance(node, yaml.MappingNode):
                 self._check_unique_keys(node)
+            if isinstance(node, yaml.ScalarNode) and node.tag == _INT:
+                self._check_int_length(node, line)
             return node
         finally:
             if parent is not None:
@@ -79,6 +84,13 @@ class _BoundedComposer(yaml.SafeLoader):
         if isinstance(node, yaml.MappingNode):
             return 1 + sum(self._sizes[id(key)] + self._sizes[id(value)] for key, value in node.value)
         return 1
+
+    def _check_int_length(self, node: yaml.ScalarNode, line: int) -> None:
+        """Refuse an integer too long to be a config value before ``int()`` sees it (Python stops at 4300 digits)."""
+        digits = sum(char not in "+-_:" for char in node.value)
+        if digits > MAX_INT_DIGITS:
+            where = _dotted(self._path) if self._path else "the value"
+            raise _Refused(f"{where} (line {line}): an integer of {digits} digits; a config integer has at most {MAX_INT_DIGITS} digits and must fit in 64 bits")
 
     def _check_unique_keys(self, node: yaml.MappingNode) -> None:
         lines: dict[tuple[str, str], int] = {}

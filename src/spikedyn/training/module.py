@@ -22,6 +22,8 @@ from spikedyn.training.factories import (
     build_regularizer,
     build_scheduler,
 )
+from spikedyn.training.divergence import check_step_loss
+from spikedyn.training.experiment_digest import CHECKPOINT_KEY, experiment_digest
 from spikedyn.training.layer_stats import (
     TRAIN_RATE,
     FiringRateMonitor,
@@ -114,6 +116,8 @@ class SpikingClassifier(pl.LightningModule):
             penalty = self.regularizer(self.network)
             self.train_penalty.update(penalty.detach())
             total = loss + penalty
+        if self.config.trainer.on_divergence == "stop":
+            check_step_loss(total, self.current_epoch, batch_index)
         self.metrics["train_split"].update(loss, self.loss_fn.predict(outputs.detach()), labels)
         return total
 
@@ -163,6 +167,9 @@ class SpikingClassifier(pl.LightningModule):
         self.log(selected_by, row[selected_by], sync_dist=False, rank_zero_only=False, logger=False)
         self.epoch_row = row
         self.last_row = row
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[CHECKPOINT_KEY] = {"config_digest": experiment_digest(self.config)}
 
     def configure_optimizers(self):
         extra = list(self.regularizer.parameters()) if self.regularizer is not None else []

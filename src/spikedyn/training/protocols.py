@@ -21,6 +21,8 @@ RULES = {
 }
 #: The metric each protocol selects its epoch (and best checkpoint) by.
 SELECTED_BY = {"A": "test_acc", "B": "val_acc"}
+#: The history key of an epoch that diverged and trained on (``trainer.on_divergence=warn``): what diverged.
+DIVERGED = "diverged"
 
 
 def dataset_options(options: dict[str, Any], protocol: str) -> dict[str, Any]:
@@ -33,8 +35,12 @@ def _valid(value: Any) -> bool:
 
 
 def protocol_a(history: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """The maximum test accuracy over all epochs and its (first) epoch: protocol A's result, or a B run's ``max_test``."""
-    rows = [row for row in history if _valid(row.get("test_acc"))]
+    """The maximum test accuracy over all epochs and its (first) epoch: protocol A's result, or a B run's ``max_test``.
+
+    Epochs that diverged (and trained on, ``trainer.on_divergence=warn``) are never chosen, as
+    they never become ``best.ckpt``.
+    """
+    rows = [row for row in history if _valid(row.get("test_acc")) and not row.get(DIVERGED)]
     if not rows:
         return None
     best = max(rows, key=lambda row: row["test_acc"])  # the first epoch reaching the maximum
@@ -45,9 +51,9 @@ def protocol_b(history: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     """The test accuracy at the epoch of best validation accuracy.
 
     Ties in validation accuracy go to the earliest epoch, the one a checkpoint chosen by
-    validation would keep.
+    validation would keep. Diverged epochs are left out, as in :func:`protocol_a`.
     """
-    rows = [row for row in history if _valid(row.get("val_acc"))]
+    rows = [row for row in history if _valid(row.get("val_acc")) and not row.get(DIVERGED)]
     if not rows:
         return None
     best = max(rows, key=lambda row: row["val_acc"])

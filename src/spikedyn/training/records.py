@@ -19,10 +19,12 @@ import torch
 from lightning.pytorch.loggers import Logger
 
 from spikedyn.atomic import write_bytes_atomically
-from spikedyn.training.layer_stats import neuron_snapshot, newly_silent, silent_layers
-from spikedyn.training.protocols import protocol_fields
+from spikedyn.training.layer_stats import neuron_snapshot, newly_silent
 from spikedyn.training.run_folder import RunFolder
+from spikedyn.training.run_lock import check_run_held
 from spikedyn.training.schema import RecordsConfig
+from spikedyn.training.protocols import DIVERGED
+from spikedyn.training.summary_fields import history_summary
 
 
 def _columns(history: list[dict[str, Any]]) -> list[str]:
@@ -44,11 +46,6 @@ def history_csv(history: list[dict[str, Any]]) -> str:
 def logged_numbers(row: dict[str, Any]) -> dict[str, float]:
     """The numbers of one history row that loggers take (not epoch and step, which place them; no NaN)."""
     return {k: v for k, v in row.items() if isinstance(v, (int, float)) and not math.isnan(v) and k not in ("epoch", "step")}
-
-
-def tau_summary(row: dict[str, Any]) -> dict[str, float]:
-    """{layer: mean tau} from one history row."""
-    return {key[len("tau/") : -len("/mean")]: value for key, value in row.items() if key.startswith("tau/") and key.endswith("/mean")}
 
 
 class RunRecorder(pl.Callback):
@@ -73,6 +70,7 @@ class RunRecorder(pl.Callback):
 
     def on_fit_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         if trainer.is_global_zero:
+            check_run_held(self.run.path)
             self.write_history()
             for logger in self.replay:
                 for row in self.history:
@@ -86,6 +84,7 @@ class RunRecorder(pl.Callback):
         self.history = [r for r in self.history if r["epoch"] < row["epoch"]] + [row]
         if not trainer.is_global_zero:
             return
+        check_run_held(self.run.path)  # a folder deleted or replaced meanwhile is not recreated in part
         self.write_history()
         last_epoch = row["epoch"] + 1 >= trainer.max_epochs
         every = self.records.snapshot_every
@@ -98,6 +97,13 @@ class RunRecorder(pl.Callback):
         if silent:
             print(f"warning: epoch {row['epoch']}: spiking layer{'s' * (len(silent) > 1)} {', '.join(silent)} fired no spike over "
                   f"the whole training epoch (silent; listed in summary.json under silent_layers)", file=sys.stderr, flush=True)  # fmt: skip
+
+    def mark_diverged(self, trainer: pl.Trainer, problem: str) -> None:
+        """Record that the last epoch diverged (``trainer.on_divergence=warn``): no protocol reports it, and its files say so."""
+        self.history[-1][DIVERGED] = problem
+        if trainer.is_global_zero:
+            self.write_history()
+            self.run.update_summary(**self.summary_fields(trainer))
 
     def write_history(self) -> None:
         """metrics.csv and metrics.jsonl from the whole history, atomically."""
@@ -114,12 +120,4 @@ class RunRecorder(pl.Callback):
 
     def summary_fields(self, trainer: pl.Trainer) -> dict[str, Any]:
         """What summary.json says of the run so far."""
-        last = self.history[-1]
-        return {
-            "epochs_completed": last["epoch"] + 1,
-            "max_epochs": trainer.max_epochs,
-            **protocol_fields(self.protocol, self.history),
-            "last": {k: last[k] for k in last if k.endswith("_acc") or k.endswith("_loss")},
-            "tau": tau_summary(last),
-            "silent_layers": silent_layers(self.history),
-        }
+        return history_summary(self.history, trainer.max_epochs, self.protocol)

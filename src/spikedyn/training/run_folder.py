@@ -83,9 +83,12 @@ class RunFolder:
     def write_start(self, config: ExperimentConfig) -> None:
         """Write the resolved config and the environment a run starts with (into an existing folder)."""
         save_config(config, self.config_file)
+        import torch  # results depend on the thread count (float reductions): it is recorded
+
         write_json(self.environment_file, {
             "seed": config.seed, "created": now(), "command": sys.argv, "python": platform.python_version(),
             "platform": platform.platform(), "host": socket.gethostname(), "versions": {p: _version(p) for p in PACKAGES},
+            "torch_threads": torch.get_num_threads(),
         })  # fmt: skip
 
     @classmethod
@@ -100,12 +103,34 @@ class RunFolder:
         """The resolved config the run was started with."""
         return load_config(self.config_file)
 
-    def summary(self) -> dict[str, Any]:
-        """The run's summary.json, or {} before the first write."""
+    def read_summary(self) -> tuple[dict[str, Any], str | None]:
+        """(the run's summary, what was wrong with summary.json or None); {} before the first write.
+
+        A damaged summary.json (cut short, not JSON, not a mapping) is rebuilt from the run's
+        records (:func:`~spikedyn.training.summary_fields.rebuilt_summary`), never read as empty.
+        """
         try:
-            return json.loads(self.summary_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
+            text = self.summary_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}, None
+        except (OSError, UnicodeDecodeError) as error:
+            damage = f"{type(error).__name__}: {error}"
+        else:
+            try:
+                summary = json.loads(text)
+            except ValueError as error:
+                damage = f"not JSON: {error}"
+            else:
+                if isinstance(summary, dict):
+                    return summary, None
+                damage = f"a JSON {type(summary).__name__}, not an object"
+        from spikedyn.training.summary_fields import rebuilt_summary  # records and protocols: only for a damaged file
+
+        return rebuilt_summary(self.path, damage), f"{self.summary_file} was damaged ({damage})"
+
+    def summary(self) -> dict[str, Any]:
+        """The run's summary.json (rebuilt from the records if it is damaged), or {} before the first write."""
+        return self.read_summary()[0]
 
     def update_summary(self, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` into summary.json (atomically) and return it."""

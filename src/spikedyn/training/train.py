@@ -12,6 +12,7 @@ from contextlib import ExitStack, suppress
 from pathlib import Path
 
 import lightning.pytorch as pl
+import torch
 from lightning.fabric.utilities.rank_zero import _get_rank
 from lightning.pytorch.loggers import Logger
 
@@ -21,14 +22,15 @@ from spikedyn.training.config import ConfigError, config_differences, save_confi
 from spikedyn.training.config_resolve import resolved
 from spikedyn.training.datamodule import SpikeDataModule
 from spikedyn.training.divergence import DivergenceGuard
+from spikedyn.training.experiment_digest import check_checkpoint_config
 from spikedyn.training.loggers import build_loggers, check_logger_packages, replaying
 from spikedyn.training.module import SpikingClassifier
 from spikedyn.training.progress import EpochProgressBar, console_callback
 from spikedyn.training.protocols import RULES, SELECTED_BY
 from spikedyn.training.records import RunRecorder
 from spikedyn.training.resume import experiment_changes
-from spikedyn.training.run_folder import RunFolder
-from spikedyn.training.run_lock import RunLock
+from spikedyn.training.run_folder import RunFolder, write_json
+from spikedyn.training.run_lock import RunFolderLost, RunLock, check_run_held
 from spikedyn.training.schema import ExperimentConfig
 from spikedyn.training.stops import stop_reason
 
@@ -141,9 +143,11 @@ def _exact_run_folder(config: ExperimentConfig, run_dir: str | os.PathLike[str],
     return run, False
 
 
-def _epochs_done(run: RunFolder) -> int:
-    """Epochs the run's last checkpoint has finished; a damaged checkpoint stops here, with the folder untouched."""
-    return int(load_checkpoint(run.last_checkpoint)["epoch"]) + 1
+def _epochs_done(run: RunFolder, config: ExperimentConfig) -> int:
+    """Epochs the run's last checkpoint has finished; a damaged checkpoint, or one of another experiment, stops here."""
+    checkpoint = load_checkpoint(run.last_checkpoint)
+    check_checkpoint_config(checkpoint, config, str(run.last_checkpoint))
+    return int(checkpoint["epoch"]) + 1
 
 
 def train(
@@ -176,7 +180,7 @@ def train(
         raise ConfigError("trainer.sync_batchnorm would replace TEBN layers by plain SyncBatchNorm (losing their per-step scale); use model.options.norm=bn or leave it off")
     # a resumed run's checkpoint is checked before its folder is claimed: a damaged one changes nothing there
     resumed = RunFolder.open(resume) if resume is not None else None
-    done = _epochs_done(resumed) if resumed is not None and resumed.last_checkpoint.exists() else None
+    done = _epochs_done(resumed, config) if resumed is not None and resumed.last_checkpoint.exists() else None
     with ExitStack() as held:
         if run_dir is not None:
             run, continuing = _exact_run_folder(config, run_dir, held)
@@ -184,9 +188,11 @@ def train(
             run, continuing = _run_folder(config, output_dir, resume, held)
         named = resume is not None or run_dir is not None  # a folder the caller named, to continue
         writes = (_get_rank() or 0) == 0
+        if writes and continuing:
+            _repair_summary(run)
         checkpoint = None
         if continuing and run.last_checkpoint.exists():
-            done = _epochs_done(run) if done is None else done
+            done = _epochs_done(run, config) if done is None else done
             if named and config.trainer.max_epochs < done:
                 raise ConfigError(f"{run.path} has finished {done} epochs; trainer.max_epochs={config.trainer.max_epochs} would drop some of them (resume with max_epochs >= {done})")
             if named and config.trainer.max_epochs == done:
@@ -215,10 +221,13 @@ def _fit(config: ExperimentConfig, run: RunFolder, module: SpikingClassifier, da
         if trainer.is_global_zero:
             run.update_summary(name=config.name, status="running", pid=os.getpid(), host=socket.gethostname(),
                                run_dir=str(run.path), resumed=checkpoint is not None, protocol=config.protocol,
-                               protocol_rule=RULES[config.protocol], split_sizes=split_sizes, error=None)  # fmt: skip
+                               protocol_rule=RULES[config.protocol], split_sizes=split_sizes, error=None,
+                               torch_threads=torch.get_num_threads())  # fmt: skip
         try:
             trainer.fit(module, datamodule=data, ckpt_path=checkpoint, weights_only=True)
         except BaseException as error:
+            if isinstance(error, RunFolderLost):
+                raise  # recording anything would recreate the lost folder in part
             status, message, stopped = stop_reason(error, trainer, run.path)
             if trainer.is_global_zero:
                 with suppress(OSError):  # a full disk may refuse this too: the message still reaches the user
@@ -231,7 +240,19 @@ def _fit(config: ExperimentConfig, run: RunFolder, module: SpikingClassifier, da
         if not joined:
             os.environ.pop(RUN_DIR_VARIABLE, None)
     if trainer.is_global_zero:
+        check_run_held(run.path)
         _mark_completed(run, wall_time_s=previous_wall + time.perf_counter() - started)
+
+
+def _repair_summary(run: RunFolder) -> None:
+    """Rewrite a damaged summary.json from the run's records, saying so; refuse a run whose records cannot rebuild it."""
+    summary, damage = run.read_summary()
+    if damage is None:
+        return
+    if summary.get("status") == "damaged":
+        raise ConfigError(f"{summary['error']}; the run cannot be continued as it is (its checkpoints are in {run.checkpoints})")
+    write_json(run.summary_file, summary)
+    print(f"{damage}; rebuilt from its records (config.yaml and metrics.jsonl)", file=sys.stderr)
 
 
 def _mark_completed(run: RunFolder, **fields: object) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from spikedyn.neurons.dynamics import Dynamics, neuron_step
+from spikedyn.neurons.dynamics import Dynamics, charge, neuron_step
 from spikedyn.neurons.parameters import broadcastable
 
 
@@ -33,7 +33,10 @@ def run_reference(
     shape = tuple(x.shape[2:])
     k = decay_factor(k_param, k_is_logit)
     kb = 0.0 if k is None else broadcastable(k, shape).to(x.dtype)
-    v = initial_potential(v0, dyn, x[0])
+    v = initial_potential(v0, dyn, x.new_empty(x.shape[1:]))  # not x[0], which T = 0 lacks
+    if x.shape[0] == 0:  # empty outputs that still depend on x, k and V_{-1}: zero gradients, as the fused kernels give
+        h = charge(v, x, kb, dyn)
+        return dyn.surrogate(h - dyn.v_threshold), h
     spikes, potentials = [], []
     for x_t in x:
         s, h, v = neuron_step(x_t, v, kb, dyn)
