@@ -34,9 +34,11 @@ def test_runs_equal_but_for_seed_and_description_are_one_row_with_mean_and_sampl
 
 def test_each_row_has_the_95_percent_t_interval_of_its_mean_and_none_for_one_seed(runs):
     lif, plif = collect_rows(expand_runs([runs]))
-    half = T_975_DF1 * math.sqrt(0.0008) / math.sqrt(2)
-    assert (plif["accuracy_ci_low"], plif["accuracy_ci_high"]) == (pytest.approx(0.90 - half), pytest.approx(0.90 + half))
-    assert (plif["max_test_ci_low"], plif["max_test_ci_high"]) == (pytest.approx(0.92 - half), pytest.approx(0.92 + half))
+    half = T_975_DF1 * math.sqrt(0.0008) / math.sqrt(2)  # 0.25: the interval would pass 100%, which no accuracy can
+    assert (plif["accuracy_ci_low"], plif["accuracy_ci_high"]) == (pytest.approx(0.90 - half), 1.0)
+    assert (plif["max_test_ci_low"], plif["max_test_ci_high"]) == (pytest.approx(0.92 - half), 1.0)
+    unclipped = collect_rows(expand_runs([runs]), fractions=())[1]
+    assert unclipped["accuracy_ci_high"] == pytest.approx(0.90 + half)
     assert lif["accuracy_ci_low"] is None and lif["accuracy_ci_high"] is None and lif["accuracy_n"] == 1
 
 
@@ -62,7 +64,7 @@ def test_markdown_shows_percent_with_two_decimals_and_dash_for_a_single_seed_std
     assert lines[2] == "| name | n | seeds | epochs | reported (%) | best val (%) | max test (%, info) | note |"
     assert lines[4] == "| lif | 1 | 1 | 10 | 79.00 ± - [-] (n=1) | 85.00 ± - [-] (n=1) | 80.00 ± - [-] (n=1) |  |"
     half, val_half = (100 * T_975_DF1 * math.sqrt(v) / math.sqrt(2) for v in (0.0008, 0.0002))
-    ci = lambda mean, h: f"[{mean - h:.2f}, {mean + h:.2f}]"  # noqa: E731
+    ci = lambda mean, h: f"[{mean - h:.2f}, {min(mean + h, 100):.2f}]"  # noqa: E731
     assert lines[5] == f"| plif | 2 | 1, 2 | 10 | 90.00 ± 2.83 {ci(90, half)} (n=2) | 96.00 ± 1.41 {ci(96, val_half)} (n=2) | 92.00 ± 2.83 {ci(92, half)} (n=2) |  |"
 
 

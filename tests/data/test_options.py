@@ -58,6 +58,8 @@ def test_common_options_name_themselves_in_every_dataset(tmp_path, name, key, va
 @pytest.mark.parametrize("name", ALL_DATASETS[:-2] + ("imagenet",))
 @pytest.mark.parametrize("value", [None, 5])
 def test_the_root_must_be_a_path(tmp_path, name, value):
+    if value is None and name in ("mnist", "fashion_mnist", "cifar10"):
+        pytest.skip("the static datasets take root=None: data/<layout> first, then the system's dataset folders")
     assert "root must be a folder path" in _refused(tmp_path, name, "root", value)
 
 

@@ -258,7 +258,7 @@ def test_val_fraction_zero_trains_on_the_whole_training_set_and_leaves_val_empty
 
 def test_the_datasets_are_registered_with_the_documented_options(mnist_files):
     assert {"mnist", "fashion_mnist", "cifar10"} <= set(list_datasets())
-    assert dataset_options("cifar10") == ["root", "time_steps", "download", "augment", "val_fraction", "split_seed", "normalize"]
+    assert dataset_options("cifar10") == ["root", "time_steps", "download", "augment", "val_fraction", "split_seed", "normalize", "per_class", "test_per_class"]
     root, _ = mnist_files
     dataset = build_dataset("mnist", "val", root=str(root), time_steps=2)
     assert isinstance(dataset, StaticImageDataset) and dataset[0][0].shape == (2, 1, 28, 28)

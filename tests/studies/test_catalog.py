@@ -18,15 +18,15 @@ def test_the_studies_the_issue_names_are_shipped():
         get_study("nope")
 
 
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("budget", ["smoke", "full"])
+@pytest.mark.parametrize(("name", "budget"), [(name, budget) for name in NAMES for budget in STUDIES[name].budgets])
 def test_a_study_is_a_valid_sweep_whose_claims_pick_its_runs(name, budget, tmp_path):
     study = STUDIES[name]
     sweep = Sweep.load(write_inputs(study, budget, tmp_path), tmp_path)
+    assert sweep.file.threads == 1, "a study's runs train with one thread, whatever --workers"
     configs = sweep.configs()  # every run's config validates
     runs = [RunRecords(sweep.run_dir(run), run.name, [], {}, config_to_dict(configs[run.name])) for run in sweep.runs]
     seeds = study.budget(budget).seeds
-    assert len(seeds) >= (5 if budget == "full" else 2), "a full study has at least 5 seeds per configuration"
+    assert len(seeds) >= (2 if budget == "smoke" else 5), "a full or real study has at least 5 seeds per configuration"
     for claim in study.claims:
         for check in claim.checks:
             for _, where in check.terms:
@@ -52,3 +52,15 @@ def test_a_folder_of_another_budget_is_refused_before_anything_is_written(tmp_pa
     with pytest.raises(ValueError, match="other inputs .* differ from study pooling's full budget"):
         write_inputs(study, "full", tmp_path)
     assert sweep_file.read_bytes() == before
+
+
+def test_the_real_budgets_train_on_fashion_mnist_and_imp_small_t_has_20_seeds_on_digits(tmp_path):
+    assert {name for name in NAMES if "real" in STUDIES[name].budgets} == {"plif_vs_lif", "imp_small_t"}
+    for name in ("plif_vs_lif", "imp_small_t"):
+        sweep = Sweep.load(write_inputs(STUDIES[name], "real", tmp_path / name), tmp_path / name)
+        assert {run.label for run in sweep.runs} == {"fashion_mnist"}
+    sweep = Sweep.load(write_inputs(STUDIES["imp_small_t"], "full", tmp_path / "imp"), tmp_path / "imp")
+    seeds = {label: {run.seed for run in sweep.runs if run.label == label} for label in ("digits", "event_digits")}
+    assert len(seeds["digits"]) == 20 and len(seeds["event_digits"]) == 5
+    with pytest.raises(ValueError, match="study pooling has no real budget; its budgets: smoke, full"):
+        STUDIES["pooling"].budget("real")

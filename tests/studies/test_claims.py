@@ -31,7 +31,12 @@ def interval(low, high):
         ("negative", 0.0, -0.05, -0.01, HOLDS),
         ("negative", 0.0, 0.01, 0.05, FAILS),
         ("positive", 0.01, 0.002, 0.008, FAILS),  # real, but short of the effect the claim states
-        ("positive", 0.01, 0.002, 0.03, HOLDS),
+        ("positive", 0.01, 0.002, 0.03, INCONCLUSIVE),  # above 0, but not surely by the claimed effect
+        ("positive", 0.01, 0.001, 0.011, INCONCLUSIVE),  # the issue's [+0.1, +1.1] pp against a 1 pp effect
+        ("positive", 0.01, 0.001, 0.009, FAILS),  # [+0.1, +0.9] pp: wholly short of 1 pp
+        ("positive", 0.01, 0.012, 0.03, HOLDS),  # the near end exceeds the claimed effect
+        ("negative", 0.01, -0.03, -0.012, HOLDS),
+        ("negative", 0.01, -0.03, -0.002, INCONCLUSIVE),
         ("negative", 0.01, -0.008, -0.002, FAILS),
         ("equivalent", 0.01, -0.005, 0.008, HOLDS),
         ("equivalent", 0.01, 0.012, 0.03, FAILS),
@@ -108,3 +113,12 @@ def test_a_claim_with_checks_that_disagree_is_mixed():
     results = evaluate_claim(claim, RUNS, METRICS)
     assert claim_verdict(results) == f"mixed: {HOLDS} 1, {INCONCLUSIVE} 1 of 2 checks"
     assert claim_verdict(results[:1]) == HOLDS
+
+
+def test_holm_adjusts_a_family_step_down():
+    from spikedyn.analysis.statistics import holm
+
+    # m = 4: 0.01 * 4, max(0.04, 0.02 * 3), max(0.06, 0.03 * 2), max(0.06, 0.5 * 1)
+    assert holm([0.03, 0.01, None, 0.5, 0.02]) == pytest.approx([0.06, 0.04, None, 0.5, 0.06])
+    assert holm([0.9, 0.8]) == [1.0, 1.0]  # 2 x 0.8 capped at 1, and never below a smaller p's
+    assert holm([]) == []

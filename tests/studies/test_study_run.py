@@ -39,3 +39,36 @@ def test_the_pooling_study_runs_reports_and_resumes(tmp_path, capsys):
     (out / "inputs" / "command.txt").write_text(trained_by + "\n")
     assert main(["study", "pooling", "--budget", "smoke", "--out", str(out), "--report-only"]) == 0
     assert f"- Command: `{trained_by}`" in (out / "study.md").read_text(), "a rewritten report names the command that trained"
+
+
+def _pixels(path):
+    import matplotlib.image
+
+    return matplotlib.image.imread(path)
+
+
+def test_a_studys_records_rebuild_its_report_byte_for_byte_elsewhere(tmp_path, capsys):
+    import numpy as np
+    import shutil
+
+    out = tmp_path / "run" / "pooling"
+    assert main(["study", "pooling", "--budget", "smoke", "--workers", "2", "--out", str(out)]) == 0
+    written = [out / "study.md", out / "table.md", out / "table.csv", *(out / "figures").glob("*.svg")]
+    report = {path.relative_to(out): path.read_bytes() for path in written}
+    pixels = {path.relative_to(out): _pixels(path) for path in (out / "figures").glob("*.png")}
+    records = sorted(path.relative_to(out) for path in (out / "records").rglob("*") if path.is_file())
+    assert len(records) == 8 * 3  # config, metrics and summary of each run
+    committed = tmp_path / "checkout" / "pooling"  # what a repository holds: no run folders, no checkpoints
+    for kept in ("inputs", "records"):
+        shutil.copytree(out / kept, committed / kept)
+    assert not any("/" in line and str(tmp_path) in line for line in (committed / "records").rglob("summary.json") for line in line.read_text().splitlines())
+    assert main(["study", "pooling", "--budget", "smoke", "--out", str(committed), "--report-only"]) == 0
+    for name, data in report.items():
+        assert (committed / name).read_bytes() == data, f"{name} differs when rebuilt from the records"
+    for name, image in pixels.items():
+        assert np.array_equal(_pixels(committed / name), image), f"{name} differs in its pixels"
+    assert "records/" in (committed / "table.csv").read_text() and str(tmp_path) not in (committed / "study.md").read_text()
+
+    capsys.readouterr()
+    assert main(["study", "pooling", "--budget", "full", "--out", str(committed), "--report-only"]) == 2
+    assert "run with the smoke budget, not the full budget: pass --budget smoke" in capsys.readouterr().err

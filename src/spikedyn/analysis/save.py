@@ -16,10 +16,15 @@ from spikedyn.atomic import write_bytes_atomically  # noqa: E402
 VECTOR_FORMATS = ("svg", "pdf")
 
 
+#: Metadata that would make the same figure differ from one save to the next (a date), left out.
+_UNDATED = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}
+
+
 def figure_bytes(figure: Figure, fmt: str = "png", dpi: int = 150) -> bytes:
-    """The figure rendered to ``fmt`` (png, svg or pdf)."""
+    """The figure rendered to ``fmt`` (png, svg or pdf), the same bytes for the same figure: no date, fixed SVG ids."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight")
+    with matplotlib.rc_context({"svg.hashsalt": "spikedyn"}):
+        figure.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight", metadata=_UNDATED.get(fmt, {}))
     return buffer.getvalue()
 
 

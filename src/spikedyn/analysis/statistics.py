@@ -24,8 +24,12 @@ class Summary:
     ci_high: float | None = None
 
 
-def summarize(values: Sequence[float], confidence: float = CONFIDENCE) -> Summary:
-    """Mean, sample std and the t interval mean ± t_{(1+c)/2, n-1} s / sqrt(n); std and interval need two values."""
+def summarize(values: Sequence[float], confidence: float = CONFIDENCE, bounds: tuple[float, float] | None = None) -> Summary:
+    """Mean, sample std and the t interval mean ± t_{(1+c)/2, n-1} s / sqrt(n); std and interval need two values.
+
+    ``bounds``: the range the quantity cannot leave (an accuracy's [0, 1]); the interval is
+    clipped to it, since no value outside it is plausible.
+    """
     n = len(values)
     if n == 0:
         return Summary(0)
@@ -34,7 +38,10 @@ def summarize(values: Sequence[float], confidence: float = CONFIDENCE) -> Summar
         return Summary(n, mean)
     std = statistics.stdev(values)
     half = stats.t.ppf((1 + confidence) / 2, n - 1) * std / math.sqrt(n)
-    return Summary(n, mean, std, mean - half, mean + half)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Summary(n, mean, std, low, high)
 
 
 @dataclass(frozen=True)
@@ -106,3 +113,18 @@ def welch(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE
     """Compare two samples of unequal variance: the difference of means, its Welch–Satterthwaite interval and p-value."""
     result = contrast([a, b], [1.0, -1.0], confidence, names=("a", "b"))
     return Difference(**{field.name: getattr(result, field.name) for field in dataclasses.fields(result)})
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjustment of a family of p-values (None where a test has none, left out of the family).
+
+    Sorted ascending, the i-th smallest of m becomes max_{j <= i} min(1, (m - j + 1) p_(j)): a
+    check survives the family's multiple comparisons at level a when its adjusted p is below a.
+    """
+    order = sorted((p, index) for index, p in enumerate(p_values) if p is not None)
+    adjusted: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, index) in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p))
+        adjusted[index] = running
+    return adjusted

@@ -14,7 +14,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -144,12 +144,17 @@ def _notes(run: RunRecords) -> list[str]:
     return notes
 
 
-def collect_rows(runs: Iterable[RunRecords | str | os.PathLike[str]], metrics: Mapping[str, RunMetric] = METRICS) -> list[dict[str, Any]]:
+def collect_rows(
+    runs: Iterable[RunRecords | str | os.PathLike[str]], metrics: Mapping[str, RunMetric] = METRICS, fractions: Collection[str] | None = None
+) -> list[dict[str, Any]]:
     """One row per configuration (runs equal but for seed, output_dir, description), grouped by protocol, first-seen order within.
 
     Each metric ``m`` gives the row ``m_mean``, ``m_std``, ``m_ci_low``, ``m_ci_high`` and ``m_n``
-    (runs with a value); ``config`` is the configuration as dotted keys, for ``select``.
+    (runs with a value); ``config`` is the configuration as dotted keys, for ``select``. The
+    intervals of the metrics named in ``fractions`` (default: every metric of :data:`METRICS`,
+    all accuracies) are clipped to [0, 1].
     """
+    fractions = set(METRICS) if fractions is None else set(fractions)
     groups: dict[str, list[RunRecords]] = {}
     for run in load_runs(runs):
         groups.setdefault(json.dumps(configuration(run.config), sort_keys=True, default=str), []).append(run)
@@ -161,7 +166,8 @@ def collect_rows(runs: Iterable[RunRecords | str | os.PathLike[str]], metrics: M
             "seeds": [run.config["seed"] for run in runs], "epochs": [run.summary.get("epochs_completed") for run in runs],
         }  # fmt: skip
         for prefix, metric in metrics.items():
-            summary = summarize([v for v in (metric_value(run, metric) for run in runs) if v is not None])
+            bounds = (0.0, 1.0) if prefix in fractions else None
+            summary = summarize([v for v in (metric_value(run, metric) for run in runs) if v is not None], bounds=bounds)
             row.update({f"{prefix}_{stat}": getattr(summary, stat) for stat in STATS})
         notes = [f"{run.path.name}: {note}" if len(runs) > 1 else note for run in runs for note in _notes(run)]
         row["note"] = "; ".join(notes)

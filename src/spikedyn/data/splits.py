@@ -46,6 +46,11 @@ def _first_of_each_class(labels: np.ndarray, count: Callable[[int], int]) -> tup
     return chosen, np.setdiff1d(np.arange(len(labels)), chosen)
 
 
+def first_of_each_class(labels: np.ndarray, count: int) -> np.ndarray:
+    """Sorted indices of the first ``count`` members of each class in the given order (all of a smaller class): a fixed class-balanced subset."""
+    return _first_of_each_class(np.asarray(labels), lambda n: min(n, count))[0]
+
+
 def stratified_holdout(labels: np.ndarray, fraction: float, seed: int | None, key: str = "val_fraction") -> tuple[np.ndarray, np.ndarray]:
     """(kept, held_out) sorted index arrays: a ``fraction`` of each class held out, at random or in order.
 

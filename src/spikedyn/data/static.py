@@ -18,13 +18,14 @@ import torch
 
 from spikedyn.data.augment import Normalize
 from spikedyn.data.base import DatasetInfo, FrameDataset, Transform
-from spikedyn.data.options import check_bool, check_fraction, check_path, check_time_steps
+from spikedyn.data.options import check_bool, check_fraction, check_optional_int, check_path, check_time_steps
 from spikedyn.data.registry import DATASETS
-from spikedyn.data.splits import VALIDATION_FRACTION, check_split, check_split_seed, split_indices
+from spikedyn.data.splits import VALIDATION_FRACTION, check_split, check_split_seed, first_of_each_class, split_indices
 from spikedyn.data.static_augment import check_augment, static_augmentation
 from spikedyn.data.static_files import (
     CIFAR10_CLASSES,
     CORRUPT,
+    DEFAULT_ROOT,
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_MD5,
     FASHION_MNIST_MIRRORS,
@@ -47,17 +48,16 @@ class _Source:
     """What differs between the three datasets: names, files, readers."""
 
     name: str
-    folder: str  # under root
     classes: tuple[str, ...]
     frame_shape: tuple[int, int, int]
-    paths: Callable[[Path, str, bool], list[Path]]  # (folder, "train" | "test", download) -> the files of that part
+    paths: Callable[[Path | None, str, bool], list[Path]]  # (root or None, "train" | "test", download) -> the files of that part
     read: Callable[[list[Path]], tuple[np.ndarray, np.ndarray]]  # files -> (uint8 [N, C, H, W], int64 [N])
 
 
 def _read_idx_part(source_name: str, frame_shape: tuple[int, int, int]) -> Callable[[list[Path]], tuple[np.ndarray, np.ndarray]]:
     def read(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
         images_path, labels_path = paths
-        images, labels = read_idx_images(images_path), read_idx_labels(labels_path)
+        images, labels = read_idx_images(images_path, source_name), read_idx_labels(labels_path, source_name)
         if images.shape[1:] != frame_shape[1:]:
             raise ValueError(f"{images_path} holds images of {images.shape[1]}x{images.shape[2]}, but {source_name} images are {frame_shape[1]}x{frame_shape[2]}")
         if len(images) != len(labels):
@@ -76,26 +76,23 @@ def _read_cifar_part(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
 
 _MNIST = _Source(
     "mnist",
-    "MNIST/raw",
     MNIST_CLASSES,
     (1, 28, 28),
-    lambda folder, part, download: idx_paths(folder, part, download, "MNIST", MNIST_MIRRORS, MNIST_MD5),
+    lambda root, part, download: idx_paths(root, "MNIST/raw", part, download, "MNIST", MNIST_MIRRORS, MNIST_MD5),
     _read_idx_part("MNIST", (1, 28, 28)),
 )
 _FASHION_MNIST = _Source(
     "fashion_mnist",
-    "FashionMNIST/raw",
     FASHION_MNIST_CLASSES,
     (1, 28, 28),
-    lambda folder, part, download: idx_paths(folder, part, download, "Fashion-MNIST", FASHION_MNIST_MIRRORS, FASHION_MNIST_MD5),
+    lambda root, part, download: idx_paths(root, "FashionMNIST/raw", part, download, "Fashion-MNIST", FASHION_MNIST_MIRRORS, FASHION_MNIST_MD5),
     _read_idx_part("Fashion-MNIST", (1, 28, 28)),
 )
 _CIFAR10 = _Source(
     "cifar10",
-    "CIFAR10",
     CIFAR10_CLASSES,
     (3, 32, 32),
-    cifar_paths,
+    lambda root, part, download: cifar_paths((DEFAULT_ROOT if root is None else root) / "CIFAR10", part, download),
     _read_cifar_part,
 )
 
@@ -122,12 +119,12 @@ def _source(name: str) -> _Source:
     return sources[name]
 
 
-def load_static(name: str, root: str | os.PathLike[str], part: str, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def load_static(name: str, root: str | os.PathLike[str] | None, part: str, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 [N, C, H, W], labels int64 [N]) of the official ``part`` ("train" or "test") of ``name``."""
     source = _source(name)
     if part not in ("train", "test"):
         raise ValueError(f"part must be 'train' or 'test' (the official sets), got {part!r}")
-    return source.read(source.paths(Path(root) / source.folder, part, download))
+    return source.read(source.paths(None if root is None else Path(root), part, download))
 
 
 class StaticImageDataset(FrameDataset):
@@ -186,20 +183,26 @@ class StaticImageDataset(FrameDataset):
         return image.unsqueeze(0).expand(self.info.time_steps, *image.shape)
 
 
-# (dataset, train files as (path, size, mtime), val_fraction, seed or None) -> the train split's (mean, std)
+# (dataset, train files as (path, size, mtime), val_fraction, seed or None, per_class) -> the train split's (mean, std)
 _STATISTICS: dict[tuple[object, ...], tuple[tuple[float, ...], tuple[float, ...]]] = {}
 
 
+def _split_of_training_set(split: str, labels: np.ndarray, val_fraction: float, seed: int | None, per_class: int | None) -> np.ndarray:
+    """Indices into the official training set of "train" or "val": of its first ``per_class`` images of each class, if set."""
+    pool = np.arange(len(labels)) if per_class is None else first_of_each_class(labels, per_class)
+    return pool[split_indices(split, labels[pool], val_fraction, seed)]
+
+
 def _train_statistics(
-    source: _Source, train_paths: list[Path], val_fraction: float, seed: int | None, train_images: np.ndarray | None
+    source: _Source, train_paths: list[Path], val_fraction: float, seed: int | None, per_class: int | None, train_images: np.ndarray | None
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """The (mean, std) of the train split, computed once per dataset files and split."""
     stamp = tuple((str(path.resolve()), path.stat().st_size, path.stat().st_mtime_ns) for path in train_paths)
-    key = (source.name, stamp, val_fraction, seed)
+    key = (source.name, stamp, val_fraction, seed, per_class)
     if key not in _STATISTICS:
         if train_images is None:
             images, labels = source.read(train_paths)
-            train_images = images[split_indices("train", labels, val_fraction, seed)]
+            train_images = images[_split_of_training_set("train", labels, val_fraction, seed, per_class)]
         _STATISTICS[key] = channel_statistics(train_images)
     return _STATISTICS[key]
 
@@ -207,13 +210,15 @@ def _train_statistics(
 def _build(
     source: _Source,
     split: str,
-    root: str | os.PathLike[str],
+    root: str | os.PathLike[str] | None,
     time_steps: int,
     download: bool,
     augment: bool | str,
     val_fraction: float,
     split_seed: int | None,
     normalize: bool = True,
+    per_class: int | None = None,
+    test_per_class: int | None = None,
 ) -> StaticImageDataset:
     """One split of ``source``: "train" augmented per ``augment`` (:mod:`spikedyn.data.static_augment`), "val" and "test" never.
 
@@ -223,26 +228,31 @@ def _build(
     "val" holds ``val_fraction`` of each class of the official training set, drawn from
     ``split_seed``, or with ``split_seed=None`` the last ones of each class in file order (the
     PLIF authors' split, :func:`~spikedyn.data.splits.stratified_holdout`); 0 leaves it empty.
+    ``per_class`` (``test_per_class``) keeps only the first that many images of each class of
+    the official training (test) set, in file order: a fixed class-balanced subset, for runs
+    that must fit a small budget; "train" and "val" are carved from the kept images.
     """
     check_split(split)
-    check_path("root", root)
+    check_path("root", root, optional=True)
     time_steps = check_time_steps(time_steps)
     download = check_bool("download", download)
     check_augment(augment)
     check_fraction("val_fraction", val_fraction)
     check_split_seed(split_seed)
     normalize = check_bool("normalize", normalize)
-    folder = Path(root) / source.folder
+    per_class = check_optional_int("per_class", per_class, 1, why="images kept of each class of the training set, or None for all")
+    test_per_class = check_optional_int("test_per_class", test_per_class, 1, why="images kept of each class of the test set, or None for all")
+    folder = None if root is None else Path(root)
     train_paths = source.paths(folder, "train", download)  # the test split needs them too: its normalisation
     if split == "test":
-        images, labels = source.read(source.paths(folder, "test", download))
-        indices = np.arange(len(labels))
+        all_images, all_labels = source.read(source.paths(folder, "test", download))
+        indices = np.arange(len(all_labels)) if test_per_class is None else first_of_each_class(all_labels, test_per_class)
     else:
         all_images, all_labels = source.read(train_paths)
-        indices = split_indices(split, all_labels, val_fraction, split_seed)
-        images, labels = all_images[indices], all_labels[indices]
+        indices = _split_of_training_set(split, all_labels, val_fraction, split_seed, per_class)
+    images, labels = all_images[indices], all_labels[indices]
     if normalize:
-        mean, std = _train_statistics(source, train_paths, val_fraction, split_seed, images if split == "train" else None)
+        mean, std = _train_statistics(source, train_paths, val_fraction, split_seed, per_class, images if split == "train" else None)
     else:
         mean, std = (0.0,) * source.frame_shape[0], (1.0,) * source.frame_shape[0]
     info = DatasetInfo(source.name, num_classes=len(source.classes), frame_shape=source.frame_shape, time_steps=int(time_steps), classes=source.classes)
@@ -250,25 +260,28 @@ def _build(
     return StaticImageDataset(info, images, labels, mean, std, augmentation=augmentation, indices=indices)
 
 
-COMMON = dict(root="data", time_steps=8, download=False, augment="code", val_fraction=VALIDATION_FRACTION, split_seed=0, normalize=True)
+COMMON = dict(root=None, time_steps=8, download=False, augment="code", val_fraction=VALIDATION_FRACTION, split_seed=0, normalize=True,
+              per_class=None, test_per_class=None)  # fmt: skip
 
 DATASETS.register_variant(
     "mnist",
     partial(_build, _MNIST),
-    "MNIST handwritten digits (1x28x28), from ``<root>/MNIST/raw/``; train augmented as in the PLIF code (random affine: "
+    "MNIST handwritten digits (1x28x28), from ``<root>/MNIST/raw/`` or ``<root>`` (no root: ``data/MNIST/raw``, "
+    "``/usr/share/datasets/mnist``); train augmented as in the PLIF code (random affine: "
     "30 degrees, shift 0.15, scale 0.85-1.11), or augment='text' (crop and flip, the paper's text), or 'none'.",
     **COMMON,
 )
 DATASETS.register_variant(
     "fashion_mnist",
     partial(_build, _FASHION_MNIST),
-    "Fashion-MNIST clothing images (1x28x28), from ``<root>/FashionMNIST/raw/``; never augmented (the PLIF code and text).",
+    "Fashion-MNIST clothing images (1x28x28), from ``<root>/FashionMNIST/raw/`` or ``<root>`` (no root: "
+    "``data/FashionMNIST/raw``, then Debian's ``/usr/share/datasets/fashion-mnist``); never augmented (the PLIF code and text).",
     **COMMON,
 )
 DATASETS.register_variant(
     "cifar10",
     partial(_build, _CIFAR10),
-    "CIFAR-10 (3x32x32), from ``<root>/CIFAR10/``; train augmented by a random crop with padding 4 and a horizontal flip "
+    "CIFAR-10 (3x32x32), from ``<root>/CIFAR10/`` (no root: ``data/CIFAR10/``); train augmented by a random crop with padding 4 and a horizontal flip "
     "(the PLIF code and text), or augment='none'.",
     **COMMON,
 )

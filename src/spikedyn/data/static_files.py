@@ -1,8 +1,13 @@
 """The official files of MNIST, Fashion-MNIST and CIFAR-10: where they live, how they are read and fetched.
 
-Files live where torchvision puts them, so existing downloads are reused: ``<root>/MNIST/raw/``
-and ``<root>/FashionMNIST/raw/`` hold the four IDX files (gzipped or not), ``<root>/CIFAR10/``
-holds ``cifar-10-batches-py/`` or the ``cifar-10-python.tar.gz`` archive it comes from. With
+The four IDX files of MNIST and Fashion-MNIST (gzipped or not) are found in torchvision's
+layout, ``<root>/MNIST/raw/`` and ``<root>/FashionMNIST/raw/``, so existing downloads are
+reused, or flat in ``<root>`` itself. Without a root: ``data/<Layout>/raw``, then the system's
+dataset folders (Debian's ``dataset-fashion-mnist`` installs them in
+``/usr/share/datasets/fashion-mnist``). Debian's gz files are recompressed, so an archive's
+MD5 says nothing: a file of the official size is checked by the MD5 of its decompressed
+bytes, the digests published for the raw files (:data:`RAW_MD5`). ``<root>/CIFAR10/`` holds
+``cifar-10-batches-py/`` or the ``cifar-10-python.tar.gz`` archive it comes from. With
 ``download=True`` missing files are fetched from the mirrors below and checked against their
 published MD5.
 """
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import hashlib
 import math
 import os
 import pickle
@@ -39,6 +45,29 @@ FASHION_MNIST_MD5 = {
     "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
 }
+#: MD5 of the decompressed official files (the raw digests torchvision once published, and that other projects
+#: list; Debian's recompressed Fashion-MNIST decompresses to exactly these bytes).
+RAW_MD5 = {
+    "MNIST": {
+        "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+        "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+        "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+    },
+    "Fashion-MNIST": {
+        "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+        "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+        "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+    },
+}
+#: The decompressed size of each official IDX file (both datasets: 60,000 and 10,000 images of 28x28).
+RAW_SIZES = {"train-images-idx3-ubyte": 47_040_016, "train-labels-idx1-ubyte": 60_008,
+             "t10k-images-idx3-ubyte": 7_840_016, "t10k-labels-idx1-ubyte": 10_008}  # fmt: skip
+#: Where the system's packages put the files (Debian: dataset-fashion-mnist), searched when no root is given.
+SYSTEM_FOLDERS = {"MNIST": (Path("/usr/share/datasets/mnist"),), "Fashion-MNIST": (Path("/usr/share/datasets/fashion-mnist"),)}
+#: The root searched first when none is given, as torchvision's default.
+DEFAULT_ROOT = Path("data")
 CIFAR10_URLS = ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",)
 CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
@@ -75,10 +104,27 @@ def _read_maybe_gzip(path: Path) -> bytes:
         raise ValueError(f"{path} cannot be read ({type(error).__name__}: {error}); {CORRUPT}") from error
 
 
-def read_idx(path: str | os.PathLike[str], magic: int) -> np.ndarray:
-    """The uint8 array in IDX file ``path`` (gzipped if its name ends in .gz), whose magic number must be ``magic``."""
+def _check_official(path: Path, data: bytes, title: str | None) -> None:
+    """A file of an official file's name and decompressed size must have its digest: damage otherwise."""
+    name = path.name.removesuffix(".gz")
+    expected = RAW_MD5.get(title or "", {}).get(name)
+    if expected is None or len(data) != RAW_SIZES[name]:
+        return
+    found = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    if found != expected:
+        raise ValueError(f"{path} has the size of the official {title} {name} but not its contents (MD5 of the decompressed "
+                         f"bytes {found}, published {expected}); {CORRUPT}")  # fmt: skip
+
+
+def read_idx(path: str | os.PathLike[str], magic: int, title: str | None = None) -> np.ndarray:
+    """The uint8 array in IDX file ``path`` (gzipped if its name ends in .gz), whose magic number must be ``magic``.
+
+    With ``title`` ("MNIST", "Fashion-MNIST"), a file with an official name and size is also
+    checked against the official file's digest.
+    """
     path = Path(path)
     data = _read_maybe_gzip(path)
+    _check_official(path, data, title)
     dims = magic & 0xFF
     header = 4 + 4 * dims
     if len(data) < header:
@@ -93,14 +139,14 @@ def read_idx(path: str | os.PathLike[str], magic: int) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
-def read_idx_images(path: str | os.PathLike[str]) -> np.ndarray:
+def read_idx_images(path: str | os.PathLike[str], title: str | None = None) -> np.ndarray:
     """Images uint8 [N, H, W] of an IDX images file (magic 2051)."""
-    return read_idx(path, IDX_IMAGES_MAGIC)
+    return read_idx(path, IDX_IMAGES_MAGIC, title)
 
 
-def read_idx_labels(path: str | os.PathLike[str]) -> np.ndarray:
+def read_idx_labels(path: str | os.PathLike[str], title: str | None = None) -> np.ndarray:
     """Labels int64 [N] of an IDX labels file (magic 2049)."""
-    return read_idx(path, IDX_LABELS_MAGIC).astype(np.int64)
+    return read_idx(path, IDX_LABELS_MAGIC, title).astype(np.int64)
 
 
 _RECONSTRUCT = np.zeros(1).__reduce__()[0]
@@ -165,18 +211,39 @@ def _idx_file(folder: Path, name: str) -> Path | None:
     return None
 
 
-def idx_paths(folder: Path, part: str, download: bool, title: str, mirrors: Sequence[str], md5s: dict[str, str]) -> list[Path]:
-    """The two IDX files (images, labels) of ``part``, fetched first when missing and ``download``."""
-    names = IDX_FILES[part]
-    missing = [name for name in names if _idx_file(folder, name) is None]
-    if missing and not download:
-        raise FileNotFoundError(
-            f"{title}: {', '.join(missing)} not found in {folder}; put the files from {mirrors[0]} there "
-            f"(gzipped as published), or pass download=True to fetch them"
-        )
-    for name in missing:
-        fetch([mirror + name for mirror in mirrors], folder / name, md5s[name])
-    return [_idx_file(folder, name) for name in names]  # type: ignore[misc]
+def idx_folders(root: Path | None, layout: str, title: str) -> list[Path]:
+    """Where the four IDX files may be, in the order searched: ``root/layout`` and ``root``, or without a root
+    ``data/layout`` and the system's dataset folders."""
+    if root is not None:
+        return [root / layout, root]
+    return [DEFAULT_ROOT / layout, *SYSTEM_FOLDERS.get(title, ())]
+
+
+def idx_paths(root: Path | None, layout: str, part: str, download: bool, title: str, mirrors: Sequence[str], md5s: dict[str, str]) -> list[Path]:
+    """The two IDX files (images, labels) of ``part``: from the first folder holding all four, fetched when missing and ``download``.
+
+    The folder must hold all four files, since the test split is normalised by the training
+    split's statistics; one holding only some is not taken. A missing file is an error naming
+    every file missing from each folder searched, and the options that fix it.
+    """
+    folders = idx_folders(root, layout, title)
+    every = [name for names in IDX_FILES.values() for name in names]
+    for folder in folders:
+        if all(_idx_file(folder, name) is not None for name in every):
+            return [_idx_file(folder, name) for name in IDX_FILES[part]]  # type: ignore[misc]
+    if download:
+        folder = folders[0]
+        for name in every:
+            if _idx_file(folder, name) is None:
+                fetch([mirror + name for mirror in mirrors], folder / name, md5s[name])
+        return [_idx_file(folder, name) for name in IDX_FILES[part]]  # type: ignore[misc]
+    looked = "; ".join(f"{folder}: {', '.join(name for name in every if _idx_file(folder, name) is None)} missing" for folder in folders)
+    system = " (Debian: apt-get install dataset-fashion-mnist)" if title == "Fashion-MNIST" else ""
+    raise FileNotFoundError(
+        f"{title}: the four IDX files (gzipped or not) were not found; {looked}. Put the files from {mirrors[0]} in one of "
+        f"those folders{system}, or set data.options.root=FOLDER (Python: root=FOLDER) to a folder holding them or holding "
+        f"{layout}/, or fetch them with data.options.download=true (Python: download=True)"
+    )
 
 
 def _plain_members_only(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo:

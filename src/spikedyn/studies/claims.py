@@ -5,11 +5,12 @@ metric over the runs of a few configurations (each picked by config values), e.g
 ``LIF(tau=2) - LIF(tau=16)``, or the difference of two such differences. Its verdict compares
 the contrast's 95% confidence interval (Welch–Satterthwaite) with what the claim says:
 
-- ``expect="positive"`` (or ``"negative"``): the claim says the contrast is above (below) 0.
-  It *holds* when the interval lies wholly on that side of 0, *does not hold* when it lies
-  wholly on the other side, or wholly short of ``margin`` (the smallest effect the claim's
-  words imply, e.g. 1 percentage point for "degrades badly"), and is *inconclusive at this n*
-  otherwise.
+- ``expect="positive"`` (or ``"negative"``): the claim says the contrast is above (below) 0,
+  by at least ``margin`` (the smallest effect the claim's words imply, e.g. 1 percentage point
+  for "degrades badly"; 0 for a plain direction). It *holds* when the interval lies wholly
+  beyond the margin on that side (its near end exceeds the margin), *does not hold* when it
+  lies wholly on the other side of 0 or wholly short of the margin, and is *inconclusive at
+  this n* otherwise (it reaches across 0, or across the margin).
 - ``expect="equivalent"``: the claim says the contrast is negligible, within ±``margin``. It
   holds when the interval lies within ±margin, does not hold when it lies wholly outside,
   and is inconclusive otherwise.
@@ -95,8 +96,10 @@ def verdict(check: Check, result: Contrast) -> tuple[str, str]:
         return FAILS, f"the interval lies wholly {'below' if sign > 0 else 'above'} 0, against the claim"
     if margin > 0 and high < margin:
         return FAILS, "the interval lies wholly short of the claimed effect"
+    if low > margin:
+        return HOLDS, f"the interval lies wholly {side} the claimed effect" if margin > 0 else f"the interval lies wholly {side} 0"
     if low > 0:
-        return HOLDS, f"the interval lies wholly {side} 0"
+        return INCONCLUSIVE, "the interval lies above 0 but reaches below the claimed effect" if sign > 0 else "the interval lies below 0 but reaches above the claimed effect"
     return INCONCLUSIVE, "the interval contains 0"
 
 

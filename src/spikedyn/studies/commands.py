@@ -18,14 +18,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add ``study`` to the ``spikedyn`` command's subparsers."""
     study = commands.add_parser(
         "study", help="test a seed paper's claims: a sweep over offline data, then study.md with verdicts (--list: the studies)",
-        usage="spikedyn study --list | spikedyn study NAME [--budget smoke|full] [--workers N] [--executor local|slurm] [--out DIR] [--report-only]",
+        usage="spikedyn study --list | spikedyn study NAME [--budget smoke|full|real] [--workers N] [--executor local|slurm] [--out DIR] [--report-only]",
         **command_help("Run a study: its sweep (resumed where it stopped when run again into the same --out), then DIR/study.md "
         "with each claim, its numbers with 95% confidence intervals and a verdict, the table (md, csv) and the figures.",
         "spikedyn study --list", "spikedyn study pooling --budget full --workers 2"),
     )  # fmt: skip
     study.add_argument("name", nargs="?", help="the study (see --list)")
     study.add_argument("--list", action="store_true", help="list the studies and the claims they test")
-    study.add_argument("--budget", choices=BUDGETS, default="smoke", help="smoke: a few minutes, checks it runs; full: the real study (default smoke)")
+    study.add_argument("--budget", choices=BUDGETS, default="smoke",
+                       help="smoke: a few minutes, checks it runs; full: the study on offline data; real: on Fashion-MNIST (where a study has it) (default smoke)")  # fmt: skip
     study.add_argument("--workers", type=positive_int, default=1, metavar="N", help="local executor: runs at once, sharing the cores (default 1)")
     study.add_argument("--executor", choices=EXECUTORS, default="local", help="local worker processes, or a SLURM job array (default local)")
     study.add_argument("--retry-failed", action="store_true", help="train failed runs again")
@@ -58,6 +59,10 @@ def _study(args: argparse.Namespace) -> int:
         if args.report_only:
             print(f"report in {write_study_report(study, args.budget, out.absolute(), training_command(study, args.budget, out))}")
             return 0
+        if args.executor == "slurm":
+            from spikedyn.sweeps.slurm import require_slurm
+
+            require_slurm()  # before the study's inputs are written
         say = lambda line: print(line, flush=True)  # noqa: E731
         return run_study(study, args.budget, out, args.executor, args.workers, args.retry_failed, say)
     except KeyboardInterrupt:

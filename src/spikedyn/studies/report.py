@@ -15,10 +15,10 @@ from typing import Any
 
 from spikedyn.analysis.run_records import RunRecords
 from spikedyn.analysis.save import save_figure
-from spikedyn.analysis.statistics import CONFIDENCE
+from spikedyn.analysis.statistics import CONFIDENCE, holm
 from spikedyn.analysis.tables import collect_rows, describe, markdown_header, markdown_row, write_records_csv
 from spikedyn.atomic import write_bytes_atomically
-from spikedyn.studies.claims import CheckResult, claim_verdict, evaluate_claim
+from spikedyn.studies.claims import HOLDS, CheckResult, claim_verdict, evaluate_claim
 from spikedyn.studies.figures import curves_figure, means_figure
 from spikedyn.studies.study import Study
 
@@ -32,8 +32,9 @@ class Context:
 
     budget: str
     command: str
-    runs_folder: Path
+    runs_folder: Path  # relative to the study's folder: where the runs' records are
     expected_runs: int
+    machine: str  # the machine the study was trained on
 
 
 def value_text(value: float | None, unit: str, signed: bool = False) -> str:
@@ -65,6 +66,14 @@ def machine() -> str:
     return f"{model}, {cores} cores, Python {platform.python_version()}, torch {torch.__version__}, spikedyn {__version__}"
 
 
+def threads_text(runs: Sequence[RunRecords]) -> str:
+    """How many torch threads the runs trained with, from their summaries (results depend on it: float reductions)."""
+    counts = sorted({run.summary.get("torch_threads") for run in runs}, key=str)
+    if counts == [None] or not counts:
+        return "torch threads per run not recorded"
+    return f"{' or '.join(str(count) for count in counts)} torch thread{'s' * (counts != [1])} per run"
+
+
 def _row_label(row: Mapping[str, Any]) -> str:
     return f"{row['name']} [{row['variant']}]" if row["variant"] else row["name"]
 
@@ -89,8 +98,8 @@ def format_table(rows: Sequence[Mapping[str, Any]], units: Mapping[str, str]) ->
     return "\n".join(lines) + "\n"
 
 
-def format_check(result: CheckResult, unit: str) -> str:
-    """One row of a claim's table: the check, its group, the estimate with its interval, p, n per term and the verdict."""
+def format_check(result: CheckResult, unit: str, adjusted: float | None = None) -> str:
+    """One row of a claim's table: the check, its group, the estimate with its interval, p (raw, Holm), n per term and the verdict."""
     c, check = result.contrast, result.check
     interval = "-" if c.ci_low is None else f"{value_text(c.ci_low, unit, True)}, {value_text(c.ci_high, unit, True)}"
     margin = f"{value_text(check.margin, unit)} {difference_unit(unit)}".rstrip()
@@ -99,24 +108,40 @@ def format_check(result: CheckResult, unit: str) -> str:
         expected += f", by {margin} or more"
     notes = "; ".join(result.notes)
     cells = [check.label, describe(result.group) or "-", f"{value_text(c.estimate, unit, True)} [{interval}] {difference_unit(unit)}",
-             "-" if c.p is None else f"{c.p:.3g}", ", ".join(str(s.n) for s in c.summaries), expected,
+             "-" if c.p is None else f"{c.p:.3g}", "-" if adjusted is None else f"{adjusted:.3g}",
+             ", ".join(str(s.n) for s in c.summaries), expected,
              f"**{result.verdict}**: {result.reason}" + (f" ({notes})" if notes else "")]  # fmt: skip
     return markdown_row(cells)
+
+
+def survival(results: Sequence[CheckResult], adjusted: Sequence[float | None]) -> str:
+    """Which checks that hold keep their significance once the claim's checks are Holm-adjusted (directional ones; an
+    equivalence is decided by its interval alone)."""
+    held = [(result, p) for result, p in zip(results, adjusted, strict=True) if result.verdict == HOLDS and result.check.expect != "equivalent"]
+    if not held:
+        return f"Multiple comparisons: no directional check holds, so none needs Holm's correction over this claim's {len(results)} checks."
+    kept = [result for result, p in held if p is not None and p < 1 - CONFIDENCE]
+    lost = [f"{result.check.label} ({describe(result.group) or 'all'})" for result, p in held if p is None or p >= 1 - CONFIDENCE]
+    text = (f"Multiple comparisons: of the {len(held)} directional check{'s' * (len(held) > 1)} that hold, {len(kept)} keep "
+            f"Holm-adjusted p < {1 - CONFIDENCE:.2g} over this claim's {len(results)} checks")  # fmt: skip
+    return text + (f"; not: {'; '.join(lost)}." if lost else ".")
 
 
 def format_claims(study: Study, runs: Sequence[RunRecords]) -> tuple[str, list[tuple[str, str]]]:
     """The claims section of study.md, and (claim key, verdict) for each claim."""
     sections, verdicts = [], []
-    titles = ["check", "within", f"estimate [{CONFIDENCE:.0%} CI]", "p (Welch)", "n per term", "the claim expects", "verdict"]
+    titles = ["check", "within", f"estimate [{CONFIDENCE:.0%} CI]", "p (Welch)", "p (Holm)", "n per term", "the claim expects", "verdict"]
     for number, claim in enumerate(study.claims, 1):
         results = evaluate_claim(claim, runs, study.metrics)
+        adjusted = holm([result.contrast.p for result in results])
         verdict = claim_verdict(results)
         verdicts.append((claim.key, verdict))
         lines = [f"### {number}. `{claim.key}`: {verdict}", "", f"> {claim.statement}", ">", f"> {claim.source}", ""]
         if claim.note:
             lines += [f"How it is read here: {claim.note}", ""]
         lines += markdown_header(titles)
-        lines += [format_check(result, study.units.get(result.check.metric, "")) for result in results]
+        lines += [format_check(result, study.units.get(result.check.metric, ""), p) for result, p in zip(results, adjusted, strict=True)]
+        lines += ["", survival(results, adjusted)]
         sections.append("\n".join(lines) + "\n")
     return "\n".join(sections), verdicts
 
@@ -133,7 +158,9 @@ def _figures(study: Study, runs: Sequence[RunRecords], rows: Sequence[Mapping[st
 def write_report(study: Study, runs: Sequence[RunRecords], folder: str | os.PathLike[str], context: Context) -> Path:
     """Write study.md, table.md, table.csv and figures/ into ``folder`` from the runs; the path of study.md."""
     folder = Path(folder)
-    rows = collect_rows(runs, study.metrics)
+    rows = collect_rows(runs, study.metrics, fractions=[metric for metric, unit in study.units.items() if unit == "%"])
+    for row in rows:
+        row["runs"] = [os.path.relpath(path, folder) for path in row["runs"]]
     table = format_table(rows, study.units)
     write_bytes_atomically(folder / f"{TABLE}.md", table.encode("utf-8"), durable=False)
     columns = ["protocol", "name", "variant", "n", "seeds"] + [f"{metric}_{stat}" for metric in study.metrics for stat in STATS] + ["note", "runs"]
@@ -146,15 +173,18 @@ def write_report(study: Study, runs: Sequence[RunRecords], folder: str | os.Path
     lines = [
         f"# {study.title}", "", f"Study `{study.name}`, {context.budget} budget. {study.question}", "",
         f"- Command: `{context.command}`",
-        f"- Machine: {machine()}",
+        f"- Machine: {context.machine}; {threads_text(runs)}",
         f"- Runs: {completed} of {context.expected_runs} completed, in `{context.runs_folder}` "
         f"({hours:.2f} h of training summed over runs); {budget.description}",
         f"- Verdicts: {'; '.join(f'`{key}` {verdict}' for key, verdict in verdicts)}", "",
         "## Design", "", study.design, "",
-        "A claim *holds* when the 95% confidence interval of its contrast lies wholly on the side the claim states, "
-        "*does not hold* when it lies wholly on the other side (or, for a claim of a large effect, wholly short of it; "
-        "for a claim of no effect, wholly outside its margin), and is *inconclusive at this n* otherwise. Intervals and "
-        "p-values are Welch's (Welch–Satterthwaite degrees of freedom), over independent seeds.", "",
+        "A claim *holds* when the 95% confidence interval of its contrast lies wholly on the side the claim states, beyond "
+        "the smallest effect its words imply where it names one (the interval's near end exceeds that margin); it *does not "
+        "hold* when it lies wholly on the other side of 0 (or, for a claim of a large effect, wholly short of it; for a claim "
+        "of no effect, wholly outside its margin), and is *inconclusive at this n* otherwise. Intervals and p-values are "
+        "Welch's (Welch–Satterthwaite degrees of freedom), over independent seeds; each check's interval is at 95% on its "
+        "own, and the Holm-adjusted p beside its raw p says which directional verdicts survive the claim's multiple "
+        "comparisons (each claim's section says which). Per-configuration intervals of an accuracy are clipped to [0, 100]%.", "",
         "## Claims", "", claims,
         "## Results", "", f"Per configuration ([{TABLE}.md]({TABLE}.md), [{TABLE}.csv]({TABLE}.csv)):", "", table,
         "## Figures", "", *(f"![{path.stem}]({FIGURES}/{path.name})" for path in figures), "",

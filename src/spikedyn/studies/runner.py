@@ -3,7 +3,9 @@
 Layout of ``DIR`` (``--out``)::
 
     DIR/inputs/sweep.yaml, DIR/inputs/<base>.yaml    the study as an ordinary sweep (spikedyn sweep can run it too)
-    DIR/<study>/<run>/                               one folder per run (the sweep engine's)
+    DIR/inputs/budget.txt, command.txt, machine.txt  the budget, command and machine it was trained with
+    DIR/<study>/<run>/                               one folder per run (the sweep engine's; checkpoints, not committed)
+    DIR/records/<run>/                               each run's config, summary and metrics: what the report reads
     DIR/study.md, DIR/table.md, DIR/table.csv, DIR/figures/
 
 Running the same study into the same folder again skips completed runs and resumes
@@ -22,13 +24,16 @@ import yaml
 
 from spikedyn.analysis.run_records import load_run
 from spikedyn.atomic import write_bytes_atomically
-from spikedyn.studies.report import Context, write_report
+from spikedyn.studies.records import RECORDS, export_all
+from spikedyn.studies.report import Context, machine, write_report
 from spikedyn.studies.study import Study
 from spikedyn.training.schema import ExperimentConfig
 
 INPUTS = "inputs"
 SWEEP_FILE = "sweep.yaml"
 COMMAND_FILE = "command.txt"  # the command that last trained the study, for a report rewritten with --report-only
+BUDGET_FILE = "budget.txt"  # the budget the folder was trained with: a report of another budget is refused
+MACHINE_FILE = "machine.txt"  # the machine it was trained on, as the report names it
 
 
 def _yaml(document: object) -> bytes:
@@ -42,7 +47,7 @@ def write_inputs(study: Study, budget: str, folder: Path) -> Path:
     refused before anything is written: its runs are not this study's.
     """
     inputs = folder / INPUTS
-    files = {label: f"{label}.yaml" for label in study.bases}
+    files = {label: f"{label}.yaml" for label in study.base_labels(budget)}
     contents = {inputs / name: _yaml(study.base_config(label, budget, str(folder))) for label, name in files.items()}
     contents[inputs / SWEEP_FILE] = _yaml(study.sweep_document(budget, files))
     differing = sorted(path.name for path, data in contents.items() if path.is_file() and path.read_bytes() != data)
@@ -69,13 +74,36 @@ def prepare_data(configs: Iterable[ExperimentConfig]) -> None:
                 build_dataset(config.data.dataset, split, **options)
 
 
+def _read(folder: Path, name: str) -> str:
+    try:
+        return (folder / INPUTS / name).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def check_budget(study: Study, budget: str, folder: Path) -> None:
+    """Refuse to report ``folder`` as ``budget`` when it was trained with another one (its inputs say which)."""
+    trained = _read(folder, BUDGET_FILE)
+    if not trained:
+        files = {f"{label}.yaml": _yaml(study.base_config(label, budget, str(folder))) for label in study.base_labels(budget)}
+        matching = all((folder / INPUTS / name).is_file() and (folder / INPUTS / name).read_bytes() == data for name, data in files.items())
+        trained = budget if matching else ""
+    if trained != budget:
+        said = f"the {trained} budget" if trained else "another budget or version of the study"
+        raise ValueError(f"{folder} holds study {study.name} run with {said}, not the {budget} budget: pass --budget {trained or '...'}")
+
+
 def write_study_report(study: Study, budget: str, folder: Path, command: str) -> Path:
-    """(Re)write study.md and its table and figures from the runs under ``folder``."""
+    """(Re)write study.md and its table and figures from the runs' records under ``folder`` (exported from the run folders there are)."""
     from spikedyn.sweeps.sweep import Sweep
 
+    check_budget(study, budget, folder)
     sweep = Sweep.load(folder / INPUTS / SWEEP_FILE, folder)
-    runs = [load_run(sweep.run_dir(run)) for run in sweep.runs if (sweep.run_dir(run) / "config.yaml").is_file()]
-    return write_report(study, runs, folder, Context(budget, command, sweep.folder, len(sweep.runs)))
+    export_all({run.name: sweep.run_dir(run) for run in sweep.runs}, folder)
+    records = folder / RECORDS
+    runs = [load_run(records / run.name) for run in sweep.runs if (records / run.name / "config.yaml").is_file()]
+    context = Context(budget, command, Path(RECORDS), len(sweep.runs), _read(folder, MACHINE_FILE) or machine())
+    return write_report(study, runs, folder, context)
 
 
 def command_line(study: Study, budget: str) -> str:
@@ -110,7 +138,8 @@ def run_study(
     folder = Path(out).absolute()
     command = command_line(study, budget)
     sweep = Sweep.load(write_inputs(study, budget, folder), folder)
-    write_bytes_atomically(folder / INPUTS / COMMAND_FILE, (command + "\n").encode("utf-8"), durable=False)
+    for name, text in ((COMMAND_FILE, command), (BUDGET_FILE, budget), (MACHINE_FILE, machine())):
+        write_bytes_atomically(folder / INPUTS / name, (text + "\n").encode("utf-8"), durable=False)
     configs = sweep.configs()
     prepare_data(configs.values())
     code = train_sweep(sweep, executor=executor, workers=workers, retry_failed=retry_failed, say=say)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spikedyn.analysis.tables import RunMetric
-from spikedyn.studies import BUDGETS
+from spikedyn.studies import BUDGETS, REQUIRED_BUDGETS, STUDY_THREADS
 from spikedyn.studies.claims import Claim
 
 #: In a base config's text values, stands for the study's output folder (e.g. a data root of the study's own).
@@ -21,12 +21,18 @@ STUDY_FOLDER = "{study_folder}"
 
 @dataclass(frozen=True)
 class Budget:
-    """How large a study runs: its seeds, settings for every run, and settings per base (epochs, T, data size)."""
+    """How large a study runs: its seeds, settings for every run, settings per base (epochs, T, data size), which bases."""
 
     seeds: tuple[int, ...]
     overrides: Mapping[str, Any] = field(default_factory=dict)
     base_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # {base label: {dotted key: value}}
     description: str = ""
+    bases: tuple[str, ...] | None = None  # the base labels it runs; None: all the study's
+    base_seeds: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # a base's seeds where they are not ``seeds``
+
+    def seeds_of(self, label: str) -> tuple[int, ...]:
+        """The seeds base ``label`` runs with."""
+        return tuple(self.base_seeds.get(label, self.seeds))
 
 
 @dataclass(frozen=True)
@@ -58,17 +64,25 @@ class Study:
     design: str = ""  # what was chosen to fit the budget, and why
 
     def __post_init__(self) -> None:
-        missing = [budget for budget in BUDGETS if budget not in self.budgets]
+        missing = [budget for budget in REQUIRED_BUDGETS if budget not in self.budgets]
+        unknown_budgets = [budget for budget in self.budgets if budget not in BUDGETS]
         unknown_metrics = sorted({check.metric for claim in self.claims for check in claim.checks} - set(self.metrics))
-        if missing or unknown_metrics:
-            raise ValueError(f"study {self.name}: " + "; ".join(
-                [f"no {', '.join(missing)} budget"] * bool(missing) + [f"claims use unknown metrics {unknown_metrics}"] * bool(unknown_metrics)))  # fmt: skip
+        unknown_bases = sorted({label for budget in self.budgets.values() for label in (budget.bases or ())} - set(self.bases))
+        problems = [f"no {', '.join(missing)} budget"] * bool(missing) + [f"unknown budgets {unknown_budgets}"] * bool(unknown_budgets)
+        problems += [f"claims use unknown metrics {unknown_metrics}"] * bool(unknown_metrics) + [f"budgets name unknown bases {unknown_bases}"] * bool(unknown_bases)
+        if problems:
+            raise ValueError(f"study {self.name}: " + "; ".join(problems))
 
     def budget(self, name: str) -> Budget:
         """The budget called ``name``; a ValueError listing the budgets otherwise."""
         if name not in self.budgets:
-            raise ValueError(f"study {self.name} has no budget {name!r}; expected one of {', '.join(self.budgets)}")
+            raise ValueError(f"study {self.name} has no {name} budget; its budgets: {', '.join(self.budgets)}")
         return self.budgets[name]
+
+    def base_labels(self, budget: str) -> list[str]:
+        """The base labels ``budget`` runs, in the study's order."""
+        chosen = self.budget(budget).bases
+        return [label for label in self.bases if chosen is None or label in chosen]
 
     def base_config(self, label: str, budget: str, folder: str) -> dict[str, Any]:
         """The base config ``label`` with the budget's settings for it, as a nested mapping; ``folder`` replaces STUDY_FOLDER."""
@@ -92,12 +106,14 @@ class Study:
     def sweep_document(self, budget: str, base_files: Mapping[str, str]) -> dict[str, Any]:
         """The study's sweep file for ``budget`` (``base_files``: {label: path relative to the sweep file})."""
         chosen = self.budget(budget)
+        seeds = {label: list(chosen.seeds_of(label)) for label in base_files}
         document: dict[str, Any] = {
             "name": self.name,
             "description": f"{self.title} ({budget} budget). {self.question}",
             "bases": dict(base_files),
             "overrides": dict(chosen.overrides),
-            "seeds": list(chosen.seeds),
+            "seeds": seeds if chosen.base_seeds else list(chosen.seeds),
+            "threads": STUDY_THREADS,
         }
         if self.grid:
             document["grid"] = {key: list(values) for key, values in self.grid.items()}

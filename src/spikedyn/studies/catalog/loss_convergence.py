@@ -19,10 +19,16 @@ BASE["optimizer"] = {"lr": 1.0e-4}
 
 
 def checks(label: str, a: dict[str, object], b: dict[str, object], expect: str) -> tuple:
-    """a - b of the mean training loss and of the mean training error over epochs, per T > 1."""
+    """a - b of the mean training error over epochs and of the epochs to 90% training accuracy, per T > 1.
+
+    Not of the training loss: the losses are different functions of the same outputs (with no
+    MSE term TET is the mean of per-step cross-entropies, SDT the cross-entropy of the mean
+    output, so TET >= SDT on any outputs by convexity), and comparing their values would test
+    that inequality, not how fast training converges.
+    """
     return tuple(
         difference(f"{label}, {what}", a, b, expect, metric, within=TIME_STEPS, exclude=SINGLE_STEP)
-        for metric, what in (("train_loss", "mean training loss"), ("train_error", "mean training error"))
+        for metric, what in (("train_error", "mean training error"), ("epochs_to_level", f"epochs to {LEVEL:.0%} training accuracy"))
     )
 
 
@@ -46,16 +52,19 @@ STUDY = Study(
             "TET performs well on neuromorphic tasks but has slow convergence on static tasks.",
             "IMP paper, Observation 4 and Fig. 5 (training loss of TET and SDT on static data, T = 1, 2, 4, 6)",
             checks("TET - SDT", TET, SDT, "positive"),
-            note="convergence is read as the training loss averaged over the epochs (the area under Fig. 5's curves "
-            "divided by the epochs), and, as the losses differ in form, also as the training error averaged over the "
-            "epochs, each loss predicting by its own rule; at T = 1 the losses coincide and are left out.",
+            note="convergence is read as the training error averaged over the epochs (the area under the error curve "
+            "divided by the epochs, each loss predicting by its own rule) and as the epochs to reach 90% training "
+            "accuracy; not as the training loss of Fig. 5, since the losses are different functions of the outputs: "
+            "with no MSE term TET is the mean of per-step cross-entropies and SDT the cross-entropy of the mean output, "
+            "so TET's loss is at least SDT's on any outputs (Jensen's inequality) and a lower SDT curve says nothing of "
+            "convergence. The loss curves are still drawn. At T = 1 the losses coincide and are left out.",
         ),
         Claim(
             "lts_fastest",
             "LTS (the cross-entropy of the last time step's output) converges faster than SDT and TET on static data.",
             "IMP paper, Sec. 4 (LTS), Figs. 7 and 8",
             checks("LTS - SDT", LTS, SDT, "negative") + checks("LTS - TET", LTS, TET, "negative"),
-            note="as for TET vs SDT; the table also gives the epochs to reach 90% training accuracy.",
+            note="as for TET vs SDT: training error and epochs to 90% training accuracy, not the values of different losses.",
         ),
     ),
     curves=(
