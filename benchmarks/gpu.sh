@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # One command on a machine with one NVIDIA GPU (H100/H200): the neuron and network benchmarks against
-# SpikingJelly 2.0, Norse and snnTorch, in under 8 minutes. Writes benchmarks/results/gpu_neuron.json
+# SpikingJelly 2.0, Norse and snnTorch, in under 6 minutes. Writes benchmarks/results/gpu_neuron.json
 # and gpu_models.json (atomically, after every group) and prints their tables and targets.
 # Needs no registry: the peers travel as wheels in .whl/ (benchmarks/gpu_wheels.sh fills it).
-# See benchmarks/GPU.md. Budgets: GPU_NEURON_S (280) and GPU_MODELS_S (120) seconds. To try it on a
+# See benchmarks/GPU.md. Budgets: GPU_NEURON_S (200) and GPU_MODELS_S (90) seconds, so that a first run leaves
+# time for a rerun in 15 minutes of device time. To try it on a
 # CPU: PYTHON=.venv/bin/python GPU_OUT=/tmp/gpu GPU_EXTRA_ARGS="--device cpu --smoke" bash benchmarks/gpu.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-NEURON_S=${GPU_NEURON_S:-280}
-MODELS_S=${GPU_MODELS_S:-120}
+NEURON_S=${GPU_NEURON_S:-200}
+MODELS_S=${GPU_MODELS_S:-90}
 SITE=${GPU_SITE:-/tmp/site}
 OUT=${GPU_OUT:-benchmarks/results}
 PYTHON=${PYTHON:-python3}

@@ -241,7 +241,7 @@ def report(data: dict[str, Any]) -> str:
 def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget-s", type=float, help="wall-clock seconds for all groups (default 120, 900 with --smoke)")
+    parser.add_argument("--budget-s", type=float, help="wall-clock seconds for all groups (default 90, 900 with --smoke)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output path")
     parser.add_argument("--device", default="cuda", choices=("cuda", "cpu"), help="where the networks run (default cuda)")
     parser.add_argument("--smoke", action="store_true", help="T=2, B=2, 32x32 inputs, 2 steps: a check that everything runs")
@@ -252,7 +252,7 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.budget_s is None:
-        args.budget_s = 900.0 if args.smoke else 120.0
+        args.budget_s = 900.0 if args.smoke else 90.0
     args.rep_budget_s, args.reps = (0.0, (2, 2)) if args.smoke else (2.0, (5, 30))
     return args
 

@@ -76,6 +76,7 @@ def measure(contender: str, steps: int, batch: int, repeats: int, threads: int) 
 
     for _ in range(2):
         step()
+    neuron_s = neuron_seconds(step) if contender.startswith("spikedyn [fused]") else None
     bench.release_free_memory()
     peak_reset = bench.reset_peak_rss()
     base_rss = bench.max_rss_bytes()
@@ -88,8 +89,22 @@ def measure(contender: str, steps: int, batch: int, repeats: int, threads: int) 
         "repeats": repeats,
         "peak_rss_growth_MB": (bench.max_rss_bytes() - base_rss) / MIB if peak_reset else None,
         "parameters": sum(p.numel() for p in model.parameters()),
+        "neuron_s": neuron_s,
         "other_cpu_pct": bench.other_cpu_percent(before, after),
     }
+
+
+def neuron_seconds(step: Callable[[], None]) -> float:
+    """Seconds of one step spent in spikedyn's neuron operators (and their autograd nodes), from torch.profiler.
+
+    Self CPU time of the events named ``spikedyn``: the neurons' share of the step, so the table can
+    say how much faster than SpikingJelly the step could get with neurons that cost nothing.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    return sum(e.self_cpu_time_total for e in prof.key_averages() if "spikedyn" in e.key) * 1e-6
 
 
 def worker_main(result_path: Path) -> None:
@@ -119,17 +134,22 @@ def run_worker(job: dict[str, Any]) -> dict[str, Any]:
 def format_table(rows: list[dict[str, Any]]) -> str:
     """One line per contender and allocator mode, with the speed-up over SpikingJelly."""
     sj = {r["allocator"]: r.get("median_s") for r in rows if r["contender"] == "SJ [torch]"}
-    lines = [f"{'contender':34} {'allocator':9} {'median ms':>10} {'best ms':>8} {'peak MB':>8} {'vs SJ':>6}  note"]
+    lines = [f"{'contender':34} {'allocator':9} {'median ms':>10} {'best ms':>8} {'peak MB':>8} {'vs SJ':>6} {'neuron ms':>9} {'ceiling':>7}  note"]
     for r in rows:
         if "error" in r:
-            lines.append(f"{r['contender']:34} {r['allocator']:9} {'-':>10} {'-':>8} {'-':>8} {'-':>6}  {r['error']}")
+            lines.append(f"{r['contender']:34} {r['allocator']:9} {'-':>10} {'-':>8} {'-':>8} {'-':>6} {'-':>9} {'-':>7}  {r['error']}")
             continue
         ref = sj.get(r["allocator"])
         ratio = f"x{ref / r['median_s']:.2f}" if ref else "-"
         peak = f"{r['peak_rss_growth_MB']:.0f}" if r["peak_rss_growth_MB"] is not None else "-"
+        neuron = r.get("neuron_s")
+        rest = r["median_s"] - neuron if neuron is not None else None
+        ceiling = f"x{ref / rest:.2f}" if ref and rest and rest > 0 else "-"
+        neuron_ms = f"{neuron * 1e3:.1f}" if neuron is not None else "-"
         busy = r["other_cpu_pct"]
         note = f"busy: others took {busy:.0f}% CPU" if busy is not None and busy > 15 else ""
-        lines.append(f"{r['contender']:34} {r['allocator']:9} {r['median_s'] * 1e3:10.1f} {r['min_s'] * 1e3:8.1f} {peak:>8} {ratio:>6}  {note}")
+        lines.append(f"{r['contender']:34} {r['allocator']:9} {r['median_s'] * 1e3:10.1f} {r['min_s'] * 1e3:8.1f} {peak:>8} {ratio:>6} "
+                     f"{neuron_ms:>9} {ceiling:>7}  {note}")  # fmt: skip
     return "\n".join(lines)
 
 

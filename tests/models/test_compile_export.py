@@ -81,3 +81,17 @@ def test_export_round_trips(name):
     loaded = torch.export.load(buffer)
     with torch.no_grad():
         torch.testing.assert_close(loaded.module()(x), model(x), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_export_with_a_dynamic_batch_runs_every_batch_size(name):
+    """A whole network exports with a symbolic batch (TimeDistributed(Flatten) used to violate its constraints) and runs any B."""
+    torch.manual_seed(0)
+    options, frame_shape = EXPORTED[name]
+    model = build_model(name, **options).eval()
+    batch = torch.export.Dim("batch", min=1, max=512)
+    program = torch.export.export(model, (torch.rand(2, 3, *frame_shape),), dynamic_shapes=({1: batch},))
+    for size in (1, 5):
+        x = torch.rand(2, size, *frame_shape)
+        with torch.no_grad():
+            torch.testing.assert_close(program.module()(x), model(x), rtol=0, atol=0)

@@ -29,6 +29,21 @@ class TimeDistributed(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_sequence(x, type(self).__name__)
+        if isinstance(self.layer, nn.Flatten):
+            return _flatten_steps(x, self.layer)
         steps, batch = x.shape[:2]
         y = self.layer(x.flatten(0, 1))
         return y.unflatten(0, (steps, batch))
+
+
+def _flatten_steps(x: torch.Tensor, flatten: nn.Flatten) -> torch.Tensor:
+    """``flatten`` of every step, on the sequence itself: its dims shifted past T and B.
+
+    The same values as folding, flattening and unfolding, without splitting T*B back apart
+    after a reshape: torch.export cannot prove that split valid for a symbolic batch size (it
+    asks for B * min(F, F * B) == F * B), so a whole network would not export with a dynamic batch.
+    """
+    start, end = flatten.start_dim, flatten.end_dim
+    if start < 0 or start == 0:
+        raise ValueError(f"TimeDistributed(Flatten) flattens each sample's dims; start_dim must be >= 1, got {start}")
+    return x.flatten(start + 1, end + 1 if end >= 0 else end)

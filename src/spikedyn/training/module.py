@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import asdict
 from typing import Any
@@ -13,6 +14,7 @@ from torch import nn
 from torchmetrics import MeanMetric, SumMetric
 
 from spikedyn.data.base import DatasetInfo
+from spikedyn.memory import compact_activations
 from spikedyn.training.config import config_to_dict
 from spikedyn.training.factories import (
     ConfigLambdaLR,
@@ -77,6 +79,8 @@ class SpikingClassifier(pl.LightningModule):
         self.network = build_model_from_config(config, info)
         # fullgraph: the network, its neurons and the firing-rate hooks compile as one graph, or fail loudly
         self.forward_network = torch.compile(self.network, fullgraph=True) if config.trainer.compile else self.network
+        # spikes kept as bits, H recomputed, exactly (spikedyn.memory); not under torch.compile, whose graph chooses what to save
+        self.compact = config.trainer.compact_activations and not config.trainer.compile
         self.loss_fn = build_loss(config)
         self.regularizer = build_regularizer(config, self.network)
         self.metrics = nn.ModuleDict({f"{split}_split": SplitMetrics() for split in ("train", *self.eval_splits)})
@@ -108,7 +112,8 @@ class SpikingClassifier(pl.LightningModule):
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_index: int) -> torch.Tensor:
         frames, labels = batch
         self.training_firing.active = True
-        outputs = self(frames)
+        with compact_activations(self.network) if self.compact else contextlib.nullcontext():
+            outputs = self(frames)
         self.training_firing.active = False
         loss = self.loss_fn(outputs, labels)
         total = loss

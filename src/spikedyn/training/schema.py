@@ -12,7 +12,7 @@ from typing import Any
 
 @dataclass
 class NeuronConfig:
-    """The spiking neuron of every layer: kind "plif" | "lif" | "if" and its options."""
+    """The spiking neuron of every layer: kind "plif" | "lif" | "if" | "alif" | "cubalif" and its options."""
 
     kind: str = "plif"
     tau: float = 2.0
@@ -28,6 +28,13 @@ class NeuronConfig:
     surrogate: str = "atan"  # "atan" | "sigmoid" | "triangle" | "rectangular"
     surrogate_alpha: float | None = None  # None: the surrogate's own default
     backend: str | None = None  # None: the global default ("auto")
+    threshold: str = "fixed"  # "fixed" | "layer" | "channel" | "neuron": a learned threshold starting at v_threshold
+    adaptation_tau: float = 4.0  # alif: tau_a of the adaptive threshold A_t = theta + beta a_{t-1}
+    adaptation_strength: float = 0.5  # alif: beta > 0
+    adaptation_shape: str = "layer"  # alif: tau_a and beta per "layer" | "channel" | "neuron"
+    detach_adaptation: bool = False  # alif: no gradient through a_{t-1}
+    synaptic_tau: float = 2.0  # cubalif: tau_s of the synaptic current
+    synaptic_shape: str = "layer"  # cubalif: tau_s per "layer" | "channel" | "neuron"
 
 
 @dataclass
@@ -88,8 +95,10 @@ class OptimizerConfig:
     momentum: float = 0.9  # sgd only
     tau_lr: float | None = None  # None: lr
     imp_lr: float | None = None  # None: lr
+    dynamics_lr: float | None = None  # a learned threshold, ALIF's tau_a and beta, CubaLIF's tau_s; None: tau_lr
     tau_weight_decay: float = 0.0
     imp_weight_decay: float = 0.0
+    dynamics_weight_decay: float = 0.0
     norm_bias_weight_decay: float = 0.0
 
 
@@ -114,6 +123,7 @@ class TrainerConfig:
     strategy: str = "auto"  # "auto" | "ddp" | ...
     precision: str = "32-true"  # "32-true" | "bf16-mixed" | "16-mixed"
     compile: bool = False  # torch.compile the whole network, neurons included, as one graph (fullgraph)
+    compact_activations: bool = True  # keep saved spikes as bits and recompute BN-fed H in backward, exactly (spikedyn.memory); off under compile
     gradient_clip_val: float | None = None
     sync_batchnorm: bool = False  # BN statistics over all processes' batches (DDP)
     progress_bar: bool = True  # the live bar on a terminal; one line per epoch elsewhere, or with false
