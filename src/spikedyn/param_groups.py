@@ -1,4 +1,4 @@
-"""Optimiser parameter groups: weights, tau, IMP and norm/bias each get their own lr and weight decay."""
+"""Optimiser parameter groups: weights, tau, IMP, the other learned dynamics and norm/bias each get their own lr and weight decay."""
 
 from __future__ import annotations
 
@@ -11,15 +11,19 @@ from torch.nn.modules.batchnorm import _NormBase
 
 from spikedyn.neurons import PLIF, BaseNeuron
 
-GROUPS = ("weights", "tau", "imp", "norm_bias")
+GROUPS = ("weights", "tau", "imp", "dynamics", "norm_bias")
+#: The neuron parameters of the "dynamics" group: a learned threshold, ALIF's tau_a and beta, CubaLIF's tau_s.
+DYNAMICS_PARAMETERS = ("threshold_param", "adaptation_logit", "adaptation_strength_param", "synaptic_logit")
 NORM_TYPES = (_NormBase, nn.GroupNorm, nn.LayerNorm)
 
 
 def split_parameters(model: nn.Module) -> dict[str, list[nn.Parameter]]:
-    """Trainable parameters by role ("weights", "tau", "imp", "norm_bias"), each once, in model order.
+    """Trainable parameters by role ("weights", "tau", "imp", "dynamics", "norm_bias"), each once, in model order.
 
-    tau: every PLIF ``tau_logit``; imp: every neuron's ``imp``; norm_bias: every parameter of a
-    normalisation module and every parameter whose name ends in "bias"; weights: the rest.
+    tau: every PLIF ``tau_logit`` (ALIF's and CubaLIF's membrane tau too); imp: every neuron's
+    ``imp``; dynamics: a learned threshold, ALIF's tau_a and beta, CubaLIF's tau_s; norm_bias:
+    every parameter of a normalisation module and every parameter whose name ends in "bias";
+    weights: the rest.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -33,6 +37,8 @@ def split_parameters(model: nn.Module) -> dict[str, list[nn.Parameter]]:
             role[id(module.imp)] = "imp"
         if isinstance(module, PLIF):
             role[id(module.tau_logit)] = "tau"
+        if isinstance(module, BaseNeuron):
+            role.update((id(param), "dynamics") for attribute in DYNAMICS_PARAMETERS if (param := getattr(module, attribute, None)) is not None)
     groups: dict[str, list[nn.Parameter]] = {group: [] for group in GROUPS}
     for name, param in model.named_parameters():  # shared parameters come once
         if not param.requires_grad:
@@ -75,15 +81,18 @@ def parameter_groups(
     weight_decay: float = 0.0,
     tau_lr: float | None = None,
     imp_lr: float | None = None,
+    dynamics_lr: float | None = None,
     tau_weight_decay: float = 0.0,
     imp_weight_decay: float = 0.0,
+    dynamics_weight_decay: float = 0.0,
     norm_bias_weight_decay: float = 0.0,
     tau_lr_per_layer: Callable[[int], float] | None = None,
     extra_tau_parameters: Iterable[nn.Parameter] = (),
 ) -> list[dict]:
-    """Param-group dicts for torch.optim, named "weights", "tau", "imp", "norm_bias"; empty ones left out.
+    """Param-group dicts for torch.optim, named "weights", "tau", "imp", "dynamics", "norm_bias"; empty ones left out.
 
-    tau and imp take ``lr`` unless given their own. With ``tau_lr_per_layer`` each PLIF layer gets
+    tau and imp take ``lr`` unless given their own; dynamics takes ``tau_lr`` (the membrane's
+    time constant's) unless given its own. With ``tau_lr_per_layer`` each PLIF layer gets
     a group "tau:<module name>" whose lr is ``tau_lr_per_layer(number of taus in the layer)`` (the
     per-neuron study saw the best tau lr fall as the count grows); the "tau" group then holds only
     ``extra_tau_parameters`` (e.g. a :class:`TauClusteringRegulariser`'s centres), at ``tau_lr``.
@@ -93,10 +102,12 @@ def parameter_groups(
     lr = _check_rate("lr", lr)
     tau_lr = lr if tau_lr is None else _check_rate("tau_lr", tau_lr)
     imp_lr = lr if imp_lr is None else _check_rate("imp_lr", imp_lr)
+    dynamics_lr = tau_lr if dynamics_lr is None else _check_rate("dynamics_lr", dynamics_lr)
     decays = {
         "weights": _check_rate("weight_decay", weight_decay),
         "tau": _check_rate("tau_weight_decay", tau_weight_decay),
         "imp": _check_rate("imp_weight_decay", imp_weight_decay),
+        "dynamics": _check_rate("dynamics_weight_decay", dynamics_weight_decay),
         "norm_bias": _check_rate("norm_bias_weight_decay", norm_bias_weight_decay),
     }
     split = split_parameters(model)
@@ -117,5 +128,6 @@ def parameter_groups(
         groups += _per_layer_tau_groups(model, split["tau"], tau_lr_per_layer, decays["tau"])
         groups.append(_group("tau", extras, tau_lr, decays["tau"]))
     groups.append(_group("imp", split["imp"], imp_lr, decays["imp"]))
+    groups.append(_group("dynamics", split["dynamics"], dynamics_lr, decays["dynamics"]))
     groups.append(_group("norm_bias", split["norm_bias"], lr, decays["norm_bias"]))
     return [group for group in groups if group["params"]]

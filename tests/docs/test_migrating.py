@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "migrating.md"
-PEERS = {"spikingjelly": "spikingjelly", "snntorch": "snntorch"}  # the import that a block needs -> the package to skip without
+PEERS = {"spikingjelly": "spikingjelly", "snntorch": "snntorch", "norse": "norse"}  # the import that a block needs -> the package to skip without
 
 
 def python_blocks(text: str) -> list[tuple[int, str]]:
@@ -15,10 +15,11 @@ def python_blocks(text: str) -> list[tuple[int, str]]:
 
 
 BLOCKS = python_blocks(PAGE.read_text(encoding="utf-8"))
+pytestmark = pytest.mark.filterwarnings("ignore:nirtorch.*is being deprecated:DeprecationWarning")  # norse.to_nir
 
 
-def test_the_page_has_examples_of_both_ports():
-    assert len(BLOCKS) >= 6
+def test_the_page_has_examples_of_every_port():
+    assert len(BLOCKS) >= 11
     for peer in PEERS:
         assert any(re.search(rf"^(import|from) {peer}\b", code, re.MULTILINE) for _, code in BLOCKS), f"no {peer} example"
 

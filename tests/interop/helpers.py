@@ -1,4 +1,4 @@
-"""Small networks with heterogeneous tau, and spike records by layer, for the NIR tests."""
+"""Small networks with heterogeneous tau (PLIF and CubaLIF), and spike records by layer, for the NIR tests."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import torch
 from torch import nn
 
 from spikedyn.interop.modules import GraphNetwork
+from spikedyn.layers import TimeDistributed
 from spikedyn.models.plifnet import PLIFNet
-from spikedyn.neurons import PLIF, BaseNeuron
+from spikedyn.neurons import PLIF, BaseNeuron, CubaLIF
+from spikedyn.neurons.parameters import broadcastable
 
 #: PLIF with one log-normal tau per neuron (mean 2, sd 1): the heterogeneity the export must keep.
 per_neuron_plif = partial(PLIF, tau=2.0, tau_shape="neuron", tau_init="lognormal", tau_std=1.0)
@@ -63,6 +65,37 @@ def trained_tiny_plifnet() -> torch.nn.Module:
     return model.eval()
 
 
+def cuba_net(seed: int = 0) -> nn.Sequential:
+    """Two CubaLIF layers: per-neuron tau (log-normal), tau_s and threshold (randomised), then decay_input=False with
+    tau_s per channel and one learned threshold; v_reset = 0, as Norse's NIR import needs."""
+    torch.manual_seed(seed)
+    first = CubaLIF(tau=3.0, tau_shape="neuron", tau_init="lognormal", tau_std=1.5, synaptic_tau=2.5, synaptic_shape="neuron",
+                    shape=(12,), threshold="neuron", v_threshold=0.8)  # fmt: skip
+    second = CubaLIF(tau=2.0, synaptic_tau=4.0, synaptic_shape="channel", shape=(6,), decay_input=False, threshold="layer")
+    with torch.no_grad():
+        first.synaptic_logit.add_(torch.randn(12))
+        first.threshold_param.add_(torch.randn(12) * 0.3)
+        second.synaptic_logit.add_(torch.randn(6))
+    return strengthen(nn.Sequential(TimeDistributed(nn.Linear(10, 12)), first, TimeDistributed(nn.Linear(12, 6)), second), 2.0)
+
+
+def dense_input(generator: torch.Generator, steps: int = 12, batch: int = 3, features: int = 10) -> torch.Tensor:
+    """Random non-negative inputs [T, B, features] for the dense test networks."""
+    return torch.rand(steps, batch, features, generator=generator) * 1.5
+
+
+def trained(model: nn.Module, draw: Callable[[torch.Generator], torch.Tensor], steps: int = 3) -> nn.Module:
+    """``model`` after a few Adam steps pulling each output's firing rate towards 0.3, so its dynamics are learned ones."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    generator = torch.Generator().manual_seed(321)
+    for _ in range(steps):
+        loss = (model(draw(generator)).mean(0) - 0.3).square().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model.eval()
+
+
 def neuron_layers(model: nn.Module) -> dict[str, BaseNeuron]:
     """The spiking layers of ``model`` by their NIR node names: dots as underscores, an imported graph's ``layers.`` left out."""
     prefix = "layers." if isinstance(model, GraphNetwork) else ""
@@ -97,7 +130,10 @@ def threshold_margin(model: nn.Module, x: torch.Tensor) -> float:
 
     def record(module: BaseNeuron, inputs: tuple[torch.Tensor], _out: torch.Tensor) -> None:
         _, h = module.forward(inputs[0], return_v=True)  # forward(): no hooks, no recursion
-        margins.append(float((h - module.dynamics.v_threshold).abs().min()))
+        threshold = module.threshold_value()  # a number, or a tensor per layer, channel or neuron
+        if isinstance(threshold, torch.Tensor):
+            threshold = broadcastable(threshold.detach(), tuple(h.shape[2:])).to(h.dtype)
+        margins.append(float((h - threshold).abs().min()))
 
     _run_hooked(model, x, lambda _name: record)
     return min(margins)

@@ -1,8 +1,10 @@
 """A NIR graph run literally, step by step, in float64: the tests' independent reading of the format.
 
 LIF: one Euler step of tau dv/dt = (v_leak - v) + r I of length dt; IF: v += r I per step (the
-convention of Norse, snnTorch and sinabs); both fire where v > v_threshold and then reset to
-v_reset, starting at v_leak (LIF) or v_reset (IF). Other nodes act on [B, *shape] per step.
+convention of Norse, snnTorch and sinabs); CubaLIF: one Euler step of tau_syn dI/dt = -I + w_in S
+from I = 0, then the LIF step driven by that new I; all fire where v > v_threshold and then
+reset to v_reset, starting at v_leak (LIF, CubaLIF) or v_reset (IF). Other nodes act on
+[B, *shape] per step.
 """
 
 from __future__ import annotations
@@ -48,10 +50,14 @@ def run_nir(graph: nir.NIRGraph, x: torch.Tensor, dt: float) -> dict[str, torch.
             node = graph.nodes[name]
             inputs = [now[s] for s, d in graph.edges if d == name]
             i = x_t if isinstance(node, nir.Input) else sum(inputs)
-            if isinstance(node, (nir.LIF, nir.IF)):
-                v = state.get(name, t(node.v_leak if isinstance(node, nir.LIF) else node.v_reset).expand_as(i))
-                if isinstance(node, nir.LIF):
-                    v = v + dt / t(node.tau) * (t(node.v_leak) - v + t(node.r) * i)
+            if isinstance(node, nir.CubaLIF):
+                current = state.get(f"{name} current", torch.zeros_like(i))
+                i = state[f"{name} current"] = current + dt / t(node.tau_syn) * (t(node.w_in) * i - current)
+            if isinstance(node, (nir.LIF, nir.IF, nir.CubaLIF)):
+                v = state.get(name, t(node.v_reset if isinstance(node, nir.IF) else node.v_leak).expand_as(i))
+                if isinstance(node, (nir.LIF, nir.CubaLIF)):
+                    tau = node.tau_mem if isinstance(node, nir.CubaLIF) else node.tau
+                    v = v + dt / t(tau) * (t(node.v_leak) - v + t(node.r) * i)
                 else:
                     v = v + t(node.r) * i
                 z = (v > t(node.v_threshold)).to(torch.float64)

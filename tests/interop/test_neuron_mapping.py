@@ -91,8 +91,8 @@ def test_thresholds_keep_spikedyn_firing_at_equality_and_nir_firing_above():
 
 def test_what_a_spikedyn_neuron_cannot_hold_is_refused_by_node_name():
     ones, zeros = np.ones(SHAPE), np.zeros(SHAPE)
-    varied = nir.LIF(tau=ones * DT * 2, r=ones, v_leak=zeros, v_threshold=np.linspace(0.5, 1, 12).reshape(SHAPE), v_reset=zeros)
-    with pytest.raises(ValueError, match=r"'conv1_lif'.*v_threshold takes 12 different values.*one value for all"):
+    varied = nir.LIF(tau=ones * DT * 2, r=ones, v_leak=zeros, v_threshold=ones, v_reset=np.linspace(-0.5, 0, 12).reshape(SHAPE))
+    with pytest.raises(ValueError, match=r"'conv1_lif'.*v_reset takes 12 different values.*one reset potential"):
         from_nir_neuron(varied, "conv1_lif", DT, np.dtype(np.float32))
     leaky = nir.LIF(tau=ones * DT * 2, r=ones, v_leak=ones * 0.3, v_threshold=ones, v_reset=zeros)
     with pytest.raises(ValueError, match=r"'l'.*v_leak .* differs from v_reset.*leaks towards its reset"):

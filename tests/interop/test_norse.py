@@ -18,6 +18,7 @@ import torch
 
 from spikedyn.interop import from_nir, to_nir
 from tests.interop.helpers import clear_input, event_frames, firing_rates, spikes_by_layer, strengthen, threshold_margin, trained_tiny_plifnet
+from tests.interop.norse_runs import run_norse, run_norse_per_sample
 
 pytestmark = [pytest.mark.oracle, pytest.mark.filterwarnings("ignore:nirtorch.*is being deprecated:DeprecationWarning")]
 norse = pytest.importorskip("norse.torch", reason="norse 1.1.0 is not installed (scripts/setup.sh installs it)")
@@ -26,19 +27,6 @@ from norse.torch.module.iaf import IAFCell  # noqa: E402
 from norse.torch.module.lif_box import LIFBoxCell, LIFBoxParameters  # noqa: E402
 
 DT = 1e-4
-
-
-def run_norse_per_sample(module: torch.nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Every node's output [T, B, ...] from Norse's graph executor, fed one sample at a time (its Flatten counts no batch)."""
-    samples = []
-    with torch.no_grad():
-        for b in range(x.shape[1]):
-            state, steps = None, []
-            for x_t in x[:, b]:
-                _, state = module(x_t, state)
-                steps.append(dict(state.cache))
-            samples.append({name: torch.stack([step[name] for step in steps]) for name in steps[0]})
-    return {name: torch.stack([sample[name] for sample in samples], dim=1) for name in samples[0]}
 
 
 def test_norse_runs_the_exported_plifnet_with_the_same_spikes(tmp_path):
@@ -75,16 +63,6 @@ def norse_network(kind: str, dt: float, inverse_tau: tuple[float, float]) -> tor
                                      torch.nn.Conv2d(4, 3, 3, padding=1), IAFCell(IAFParameters(v_th=torch.full((3, 8, 8), 0.8)))))  # fmt: skip
     return strengthen(norse.SequentialState(torch.nn.Linear(10, 12), _norse_lif((12,), dt, inverse_tau), torch.nn.Linear(12, 5),
                                             _norse_lif((5,), dt, inverse_tau)))  # fmt: skip
-
-
-def run_norse(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Norse's output sequence for x [T, B, ...], run batched (no Flatten here)."""
-    state, outputs = None, []
-    with torch.no_grad():
-        for x_t in x:
-            out, state = module(x_t, state)
-            outputs.append(out)
-    return torch.stack(outputs)
 
 
 def _input(kind: str, generator: torch.Generator) -> torch.Tensor:

@@ -134,9 +134,9 @@ def _graph(*nodes: tuple[str, nir.NIRNode], edges=None) -> nir.NIRGraph:
 
 def test_from_nir_names_every_node_spikedyn_cannot_run():
     n = np.ones(3)
-    graph = _graph(("input", nir.Input(np.array([3]))), ("syn", nir.CubaLIF(n, n, n, n * 0, n, n * 0)),
+    graph = _graph(("input", nir.Input(np.array([3]))), ("integrator", nir.I(n)),
                    ("leaky", nir.LI(n, n, n * 0)), ("output", nir.Output(np.array([3]))))  # fmt: skip
-    with pytest.raises(NIRImportError, match=r"syn \(CubaLIF\), leaky \(LI\)"):
+    with pytest.raises(NIRImportError, match=r"integrator \(I\), leaky \(LI\)"):
         from_nir(graph)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import spikedyn.layers
 import spikedyn.neurons
-from spikedyn.neurons import IF, LIF, PLIF
+from spikedyn.neurons import ALIF, IF, LIF, PLIF, CubaLIF
 
 PUBLIC_CLASSES = [
     getattr(module, name)
@@ -25,12 +25,18 @@ def test_no_public_constructor_hides_its_options(cls: type) -> None:
     assert all(p.annotation is not inspect.Parameter.empty for p in parameters), [p.name for p in parameters if p.annotation is inspect.Parameter.empty]
 
 
-NEURON_OPTIONS = {"v_threshold", "v_reset", "detach_reset", "surrogate", "imp", "imp_init_range", "backend", "shape"}
+NEURON_OPTIONS = {"v_threshold", "v_reset", "detach_reset", "surrogate", "imp", "imp_init_range", "backend", "shape", "threshold"}
 
 
 @pytest.mark.parametrize(
     ("cls", "own"),
-    [(IF, set()), (LIF, {"tau", "decay_input"}), (PLIF, {"tau", "decay_input", "tau_shape", "tau_init", "tau_std"})],
+    [
+        (IF, set()),
+        (LIF, {"tau", "decay_input"}),
+        (PLIF, {"tau", "decay_input", "tau_shape", "tau_init", "tau_std"}),
+        (ALIF, {"tau", "decay_input", "tau_shape", "tau_init", "tau_std", "adaptation_tau", "adaptation_strength", "adaptation_shape", "detach_adaptation"}),
+        (CubaLIF, {"tau", "decay_input", "tau_shape", "tau_init", "tau_std", "synaptic_tau", "synaptic_shape"}),
+    ],
 )
 def test_neurons_list_every_option_with_its_default(cls: type, own: set[str]) -> None:
     parameters = inspect.signature(cls).parameters

@@ -122,3 +122,12 @@ def test_holm_adjusts_a_family_step_down():
     assert holm([0.03, 0.01, None, 0.5, 0.02]) == pytest.approx([0.06, 0.04, None, 0.5, 0.06])
     assert holm([0.9, 0.8]) == [1.0, 1.0]  # 2 x 0.8 capped at 1, and never below a smaller p's
     assert holm([]) == []
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "wanted"),
+    [(-0.005, 0.02, HOLDS), (-0.03, -0.015, FAILS), (-0.02, 0.01, INCONCLUSIVE)],
+)
+def test_a_noninferiority_claim_holds_above_minus_its_margin(low, high, wanted):
+    check = Check("c", ((1.0, {"a": 1}), (-1.0, {"a": 2})), "noninferior", margin=0.01)
+    assert verdict(check, interval(low, high))[0] == wanted

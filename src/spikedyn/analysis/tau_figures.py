@@ -11,39 +11,66 @@ from spikedyn.analysis.figure_registry import register_figure
 from spikedyn.analysis.run_records import MissingRecords, RunRecords
 
 NO_TAU = "its neurons learn no tau: train with model.neuron.kind: plif"
+#: What records each learned quantity other than tau, for the error a figure of it gives.
+RECORDED_BY = {
+    "tau": NO_TAU,
+    "threshold": "its neurons learn no threshold: train with model.neuron.threshold: layer, channel or neuron",
+    "adaptation_tau": "its neurons do not adapt: train with model.neuron.kind: alif",
+    "adaptation_strength": "its neurons do not adapt: train with model.neuron.kind: alif",
+    "synaptic_tau": "its neurons have no synaptic current: train with model.neuron.kind: cubalif",
+    "imp": "its neurons learn no initial potential: train with model.neuron.imp: neuron or channel",
+}
+SYMBOLS = {"tau": "tau", "threshold": "theta", "adaptation_tau": "tau_a", "adaptation_strength": "beta", "synaptic_tau": "tau_s", "imp": "V_-1"}
 
 
-def _tau_layers(run: RunRecords) -> list[str]:
-    layers = [key[len("tau/") : -len("/mean")] for key in run.keys("tau/", "/mean")]
-    run.require(layers, "tau records", NO_TAU)
+def _layers(run: RunRecords, quantity: str) -> list[str]:
+    layers = [key[len(quantity) + 1 : -len("/mean")] for key in run.keys(f"{quantity}/", "/mean")]
+    run.require(layers, f"{quantity} records", RECORDED_BY[quantity])
     return layers
 
 
-@register_figure("tau", "PLIF paper Fig. 7; per-neuron study Fig. 2 (tau per layer over training)")
-def tau_over_epochs(runs: list[RunRecords]) -> Figure:
-    """tau of every PLIF layer per epoch: the value for per-layer tau, the mean with a min-max band otherwise."""
-    layers = list(dict.fromkeys(layer for run in runs for layer in _tau_layers(run)))
+def quantity_over_epochs(runs: list[RunRecords], quantity: str) -> Figure:
+    """A learned quantity of every layer per epoch: the value when there is one per layer, the mean with a min-max band otherwise."""
+    if quantity not in RECORDED_BY:
+        raise ValueError(f"quantity {quantity!r} is not recorded; the learned quantities: {', '.join(RECORDED_BY)}")
+    symbol = SYMBOLS[quantity]
+    layers = list(dict.fromkeys(layer for run in runs for layer in _layers(run, quantity)))
     columns = min(3, len(layers))
     rows = math.ceil(len(layers) / columns)
     figure = Figure(figsize=(4.2 * columns, 3.2 * rows), layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
     for position, (ax, layer) in enumerate(zip(axes, layers)):
         for index, run in enumerate(runs):
-            epochs, means = run.column(f"tau/{layer}/mean")
+            epochs, means = run.column(f"{quantity}/{layer}/mean")
             if not epochs:
                 continue
             colour = f"C{index % 10}"
             ax.plot(epochs, means, color=colour, label=run.label)
-            _, low = run.column(f"tau/{layer}/min")
-            _, high = run.column(f"tau/{layer}/max")
+            _, low = run.column(f"{quantity}/{layer}/min")
+            _, high = run.column(f"{quantity}/{layer}/max")
             if len(low) == len(high) == len(epochs) and any(h > lo for h, lo in zip(high, low)):
                 ax.fill_between(epochs, low, high, color=colour, alpha=0.2)
-        ax.set(title=f"tau({position + 1}): {layer}", xlabel="epoch", ylabel="tau")
+        ax.set(title=f"{symbol}({position + 1}): {layer}", xlabel="epoch", ylabel=symbol)
         if position == 0:
             ax.legend(fontsize="small")
     for ax in axes[len(layers) :]:
         ax.set_visible(False)
     return figure
+
+
+@register_figure("tau", "PLIF paper Fig. 7; per-neuron study Fig. 2 (tau per layer over training)")
+def tau_over_epochs(runs: list[RunRecords]) -> Figure:
+    """tau of every PLIF layer per epoch: the value for per-layer tau, the mean with a min-max band otherwise."""
+    return quantity_over_epochs(runs, "tau")
+
+
+@register_figure(
+    "learned", "the learned dynamics beyond tau (threshold, ALIF's tau_a and beta, CubaLIF's tau_s, IMP) per layer over training",
+    options={"quantity": f"the learned quantity drawn: one of {', '.join(RECORDED_BY)}"},
+)  # fmt: skip
+def learned_over_epochs(runs: list[RunRecords], quantity: str = "threshold") -> Figure:
+    """A learned quantity of every layer per epoch, as the tau figure draws tau."""
+    return quantity_over_epochs(runs, quantity)
 
 
 @register_figure("tau_violin", "per-neuron study Fig. 2 (final per-neuron tau of each layer)", max_runs=1)

@@ -10,8 +10,13 @@ Norse runs graphs batched but takes NIR's Flatten start_dim, which counts no bat
 as is (feed it one sample at a time); its LIF ignores r (it assumes r = 1, decay_input=True)
 and v_reset (0), and uses the dt given to its from_nir; its to_nir writes tau = dt / tau_mem_inv,
 dt times its time constant, so its graphs run as in Norse with ``from_nir(graph, dt=dt**2)``.
-IF's r is a per-step gain in Norse, snnTorch and sinabs, and here. NIR fires on v > threshold,
-spikedyn on H >= V_th: :mod:`spikedyn.interop.neuron_mapping` moves the threshold by one float.
+Its current-based LIFCell is spikedyn's CubaLIF (decay_input=True, the same order of updates),
+but its to_nir leaves the CubaLIF's w_in at 1 where the cell adds its input whole: read as
+NIR says (here, and by Norse's own from_nir) the input is scaled by dt/tau_syn; set
+``w_in = tau_syn / dt`` (the dt the graph is read with) and it runs as the cell ran
+(tests/interop/test_norse_cubalif.py). IF's r is a per-step gain in Norse, snnTorch and
+sinabs, and here. NIR fires on v > threshold, spikedyn on H >= V_th:
+:mod:`spikedyn.interop.neuron_mapping` moves each threshold by one float.
 
 ``from_spikingjelly(net)`` converts a multi-step SpikingJelly 2.0 network into a spikedyn one with
 the same outputs; it needs SpikingJelly (not nir), imported on first use.

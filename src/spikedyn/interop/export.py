@@ -1,12 +1,15 @@
 """``to_nir``: a trained network's inference graph as a NIR graph, exact or refused layer by layer.
 
 Exported: IF, LIF and PLIF layers (tau per layer, channel or neuron, written per neuron; see
-:mod:`spikedyn.interop.neuron_mapping`), Conv2d, Linear (NIR Affine, or Linear without a
-bias), batch norm and TEBN folded into the conv or linear layer before them, average pooling,
-flatten, the voting layer (a NIR Linear with weights 1/M) and spike max-pooling, which NIR
-lacks: on 0/1 spikes the maximum of a window is 1 exactly where its sum is >= 1, so it is
-written as SumPool2d followed by an IF node of threshold 0.5 that resets to 0 every step it
-fires and otherwise stays at 0 (it only ever sees whole numbers). Dropout is left out.
+:mod:`spikedyn.interop.neuron_mapping`) and CubaLIF (NIR's CubaLIF), their thresholds fixed or
+learned (per layer, channel or neuron, written per neuron); ALIF only approximately (NIR has no
+adaptive threshold: ``approximate=True`` writes it as a LIF with its threshold theta); Conv2d,
+Linear (NIR Affine, or Linear without a bias), batch norm and TEBN folded into the conv or
+linear layer before them, average pooling, flatten, the voting layer (a NIR Linear with
+weights 1/M) and spike max-pooling, which NIR lacks: on 0/1 spikes the maximum of a window is
+1 exactly where its sum is >= 1, so it is written as SumPool2d followed by an IF node of
+threshold 0.5 that resets to 0 every step it fires and otherwise stays at 0 (it only ever sees
+whole numbers). Dropout is left out.
 NIR shapes are those of one sample at one step (no batch or time dimension).
 """
 
@@ -28,7 +31,6 @@ from spikedyn.interop.neuron_mapping import DiscreteNeuron, check_dt, to_nir_neu
 from spikedyn.layers import TemporalDropout, TemporalEffectiveBatchNorm2d, VotingLayer
 from spikedyn.models import SpikingNetwork
 from spikedyn.neurons import BaseNeuron
-from spikedyn.neurons.backends.reference import decay_factor
 from spikedyn.neurons.parameters import broadcastable
 
 #: Layers that do nothing at inference.
@@ -76,8 +78,8 @@ class _GraphBuilder:
             if isinstance(leaf.module, types):
                 handler(leaf)
                 return
-        self._refuse(leaf, "NIR has no node for this layer type (the export knows IF, LIF, PLIF, Conv2d, Linear, "
-                           "batch norm, TEBN, average and max pooling, flatten, voting and dropout)")  # fmt: skip
+        self._refuse(leaf, "NIR has no node for this layer type (the export knows IF, LIF, PLIF, CubaLIF, ALIF (approximately), "
+                           "Conv2d, Linear, batch norm, TEBN, average and max pooling, flatten, voting and dropout)")  # fmt: skip
         self.stopped = True  # the shape after it is unknown
 
     def _handlers(self) -> list[tuple[type | tuple[type, ...], Callable[[Leaf], None]]]:
@@ -112,18 +114,27 @@ class _GraphBuilder:
     def _neuron(self, leaf: Leaf) -> None:
         module: BaseNeuron = leaf.module
         dyn, shape = module.dynamics, self._shape()
+        q = module.quantities()
+        if q.adaptation_strength is not None:
+            self._refuse(leaf, "an adaptive threshold (A_t = theta + beta a_{t-1}): NIR has no adaptive-threshold neuron",
+                         "a LIF with the fixed threshold theta; the adaptation (tau_a, beta) is dropped")  # fmt: skip
         if dyn.v_reset is None:
-            self._refuse(leaf, "soft reset (V -= V_th at a spike): NIR's IF and LIF reset to v_reset",
+            self._refuse(leaf, "soft reset (V -= V_th at a spike): NIR's IF, LIF and CubaLIF reset to v_reset",
                          "a hard reset to 0, the potential its leak decays towards")  # fmt: skip
         if module.imp is not None:
             imp = module.imp.detach()
             self._refuse(leaf, f"a learned initial potential (IMP, per {module.imp_shape}): NIR has no initial-potential field",
                          f"a start at V_reset = {dyn.rest:g}; the learned V_-1 ({imp.min():.3g} to {imp.max():.3g}) is dropped")  # fmt: skip
-        k = decay_factor(*module.decay_parameter())
-        if k is not None:
-            k = broadcastable(k.detach(), shape).expand(shape).to(self.frame.dtype).cpu().numpy()
-        neuron = DiscreteNeuron(k=k, v_threshold=dyn.v_threshold, v_reset=dyn.rest, decay_input=dyn.decay_input)
+        neuron = DiscreteNeuron(k=self._per_neuron(q.k), v_threshold=self._per_neuron(q.threshold), v_reset=dyn.rest,
+                                decay_input=dyn.decay_input, synaptic_decay=self._per_neuron(q.synaptic_decay))  # fmt: skip
         self._emit(leaf, to_nir_neuron(neuron, shape, self.dt, self.dtype), binary=True)
+
+    def _per_neuron(self, value: torch.Tensor | float | None) -> np.ndarray | float | None:
+        """A neuron quantity (per layer, channel or neuron) as one number or as an array of the layer's shape, in the model's type."""
+        if not isinstance(value, torch.Tensor):
+            return value
+        shape = self._shape()
+        return broadcastable(value.detach(), shape).expand(shape).to(self.frame.dtype).cpu().numpy()
 
     def _conv(self, leaf: Leaf) -> None:
         conv: nn.Conv2d = leaf.module

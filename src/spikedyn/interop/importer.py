@@ -2,10 +2,12 @@
 
 Each NIR node becomes a multi-step layer: Affine and Linear, Conv2d, Flatten, AvgPool2d and
 SumPool2d (sum = average with divisor 1) run per step through :class:`TimeDistributed`;
-IF and LIF become spikedyn neurons by :mod:`spikedyn.interop.neuron_mapping`; Scale
-multiplies. NIR shapes have no batch dimension, so Flatten's dimensions are shifted past
-the folded batch. Recurrent edges, nested graphs and node types spikedyn has no layer for
-(CubaLIF, LI, I, Delay, Threshold, Conv1d) are refused, all named in one error.
+IF, LIF and CubaLIF become spikedyn neurons with fixed per-neuron parameters
+(:mod:`spikedyn.interop.modules`) by :mod:`spikedyn.interop.neuron_mapping`, a threshold that
+differs across a node's neurons included; Scale multiplies. NIR shapes have no batch
+dimension, so Flatten's dimensions are shifted past the folded batch. Recurrent edges, nested
+graphs and node types spikedyn has no layer for (LI, I, Delay, Threshold, Conv1d) are
+refused, all named in one error.
 
 A file is read by :func:`~spikedyn.interop.nir_reader.read_nir`, never by ``nir.read``: a NIR
 file may come from anyone, and nir's reader follows links out of the file, reads whatever size
@@ -25,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from spikedyn.interop.modules import FixedLIF, GraphNetwork, InputGain
+from spikedyn.interop.modules import FixedCubaLIF, FixedIF, FixedLIF, GraphNetwork, InputGain
 from spikedyn.interop.neuron_mapping import check_dt, from_nir_neuron
 from spikedyn.interop.nir_checks import check_edges, check_size, check_values
 from spikedyn.interop.nir_errors import NIRImportError
@@ -33,7 +35,6 @@ from spikedyn.interop.nir_limits import NIRLimits
 from spikedyn.interop.nir_reader import read_nir
 from spikedyn.interop.nir_schema import LISTED, listing, unsupported_message
 from spikedyn.layers import TimeDistributed
-from spikedyn.neurons import IF
 
 #: The float type of the imported modules (thresholds are exact for it).
 DTYPE = np.float32
@@ -87,12 +88,18 @@ def _pool(node: nir.NIRNode) -> nn.Module:
 
 def _neuron(node: nir.NIRNode, name: str, dt: float) -> nn.Module:
     dyn = from_nir_neuron(node, name, dt, np.dtype(DTYPE))
-    options = dict(v_threshold=dyn.v_threshold, v_reset=dyn.v_reset)
+    threshold = dyn.v_threshold if isinstance(dyn.v_threshold, float) else _tensor(dyn.v_threshold)
+    options = dict(v_threshold=threshold, v_reset=dyn.v_reset)
     if dyn.k is None:
-        neuron = IF(**options)
+        neuron = FixedIF(**options)
     else:
         k = torch.from_numpy(np.array(dyn.k, dtype=np.float64))
-        neuron = FixedLIF(k.reshape(()) if k.numel() == 1 else k, decay_input=dyn.decay_input, **options)
+        k = k.reshape(()) if k.numel() == 1 else k
+        if dyn.synaptic_decay is None:
+            neuron = FixedLIF(k, decay_input=dyn.decay_input, **options)
+        else:
+            decay = torch.from_numpy(np.array(dyn.synaptic_decay, dtype=np.float64))
+            neuron = FixedCubaLIF(k, decay, decay_input=dyn.decay_input, **options)
     if dyn.input_gain is None:
         return neuron
     return nn.Sequential(InputGain(_tensor(dyn.input_gain)), neuron)
@@ -109,6 +116,7 @@ def _layer_makers(dt: float) -> dict[type, Callable[[nir.NIRNode, str], nn.Modul
         nir.Scale: lambda node, name: InputGain(_tensor(node.scale)),
         nir.IF: lambda node, name: _neuron(node, name, dt),
         nir.LIF: lambda node, name: _neuron(node, name, dt),
+        nir.CubaLIF: lambda node, name: _neuron(node, name, dt),
     }
 
 

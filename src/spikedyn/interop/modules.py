@@ -1,4 +1,4 @@
-"""The multi-step modules an imported NIR graph runs as: a fixed-tau LIF, an input gain, the graph."""
+"""The multi-step modules an imported NIR graph runs as: IF, LIF and CubaLIF with fixed per-neuron parameters, an input gain, the graph."""
 
 from __future__ import annotations
 
@@ -8,12 +8,61 @@ import torch
 from torch import nn
 
 from spikedyn.layers.temporal import check_sequence
-from spikedyn.neurons import LIF, BaseNeuron
+from spikedyn.neurons import IF, LIF, BaseNeuron
+from spikedyn.neurons.dynamics import Quantities
 from spikedyn.surrogate import Surrogate
 
 
-class FixedLIF(LIF):
-    """A LIF whose fixed k = dt / tau is given per neuron (or as one 0-d value): an imported NIR LIF.
+def _feature_shape(*values: torch.Tensor | float) -> tuple[int, ...] | None:
+    """The feature shape of the first per-neuron tensor among ``values`` (None when all are one per layer)."""
+    shapes = [tuple(v.shape) for v in values if isinstance(v, torch.Tensor) and v.dim() > 0]
+    return shapes[0] if shapes else None
+
+
+def _least(v_threshold: torch.Tensor | float) -> float:
+    """The number BaseNeuron checks V_reset against: the threshold, or the least of a per-neuron one."""
+    return float(v_threshold.min()) if isinstance(v_threshold, torch.Tensor) else float(v_threshold)
+
+
+class _GivenThreshold:
+    """A fixed threshold given per neuron (an imported NIR v_threshold that differs across a node's neurons).
+
+    It is held as a buffer, the exact values imported, and the neuron runs the extended
+    dynamics, which compare H with it element by element (``Dynamics.v_threshold`` holds the least).
+    """
+
+    threshold_tensor: torch.Tensor | None
+
+    def _hold_threshold(self, v_threshold: torch.Tensor | float) -> None:
+        given = v_threshold.detach().clone() if isinstance(v_threshold, torch.Tensor) else None
+        self.register_buffer("threshold_tensor", given)
+
+    @property
+    def extended(self) -> bool:
+        return self.threshold_tensor is not None or super().extended
+
+    def threshold_value(self) -> torch.Tensor | float:
+        return super().threshold_value() if self.threshold_tensor is None else self.threshold_tensor
+
+    def _threshold_repr(self) -> str:
+        return "" if self.threshold_tensor is None else f"threshold per neuron {tuple(self.threshold_tensor.shape)}, "
+
+
+class FixedIF(_GivenThreshold, IF):
+    """An IF neuron whose threshold may be given per neuron (a tensor): an imported NIR IF."""
+
+    def __init__(self, *, v_threshold: torch.Tensor | float = 1.0, v_reset: float | None = 0.0, detach_reset: bool = True,
+                 surrogate: Surrogate | None = None, backend: str | None = None) -> None:  # fmt: skip
+        super().__init__(shape=_feature_shape(v_threshold), v_threshold=_least(v_threshold), v_reset=v_reset,
+                         detach_reset=detach_reset, surrogate=surrogate, backend=backend)  # fmt: skip
+        self._hold_threshold(v_threshold)
+
+    def extra_repr(self) -> str:
+        return self._threshold_repr() + super().extra_repr()
+
+
+class FixedLIF(_GivenThreshold, LIF):
+    """A LIF whose fixed k = dt / tau is given per neuron (or as one 0-d value), as may be its threshold: an imported NIR LIF.
 
     spikedyn's LIF takes one tau per layer and PLIF learns its tau through a logit (whose
     sigmoid would not give back k to the last bit), so an imported per-neuron tau runs here.
@@ -23,7 +72,7 @@ class FixedLIF(LIF):
         self,
         k: torch.Tensor,
         *,
-        v_threshold: float = 1.0,
+        v_threshold: torch.Tensor | float = 1.0,
         v_reset: float | None = 0.0,
         detach_reset: bool = True,
         decay_input: bool = True,
@@ -32,13 +81,57 @@ class FixedLIF(LIF):
     ) -> None:
         if not torch.all((k > 0) & (k <= 1)):
             raise ValueError(f"k = dt/tau must lie in (0, 1], got values from {float(k.min()):.6g} to {float(k.max()):.6g}")
-        super().__init__(shape=None if k.dim() == 0 else tuple(k.shape), v_threshold=v_threshold, v_reset=v_reset,
+        super().__init__(shape=_feature_shape(k, v_threshold), v_threshold=_least(v_threshold), v_reset=v_reset,
                          detach_reset=detach_reset, decay_input=decay_input, surrogate=surrogate, backend=backend)  # fmt: skip
         # replaces LIF's buffer; float64 as there: backends cast it to the input's type, rounding dt/tau once
         self.k = k.detach().to(torch.float64)
+        self._hold_threshold(v_threshold)
 
     def extra_repr(self) -> str:
-        return f"k={tuple(self.k.shape) or 'one per layer'}, " + BaseNeuron.extra_repr(self)
+        return f"k={tuple(self.k.shape) or 'one per layer'}, " + self._threshold_repr() + BaseNeuron.extra_repr(self)
+
+
+class FixedCubaLIF(FixedLIF):
+    """A current-based LIF with fixed per-neuron k and synaptic decay 1 - 1/tau_s: an imported NIR CubaLIF.
+
+    I_t = decay I_{t-1} + X_t, then H_t as a LIF's from I_t (:class:`spikedyn.neurons.CubaLIF`'s
+    dynamics). The decay is held in float64 and rounded once to the input's type.
+    """
+
+    def __init__(
+        self,
+        k: torch.Tensor,
+        synaptic_decay: torch.Tensor,
+        *,
+        v_threshold: torch.Tensor | float = 1.0,
+        v_reset: float | None = 0.0,
+        detach_reset: bool = True,
+        decay_input: bool = True,
+        surrogate: Surrogate | None = None,
+        backend: str | None = None,
+    ) -> None:
+        if not torch.all((synaptic_decay >= 0) & (synaptic_decay < 1)):
+            raise ValueError(f"the synaptic decay 1 - dt/tau_syn must lie in [0, 1), got values from "
+                             f"{float(synaptic_decay.min()):.6g} to {float(synaptic_decay.max()):.6g}")  # fmt: skip
+        shape = _feature_shape(k, v_threshold, synaptic_decay)
+        if shape is not None and k.dim() == 0:
+            k = k.expand(shape).clone()  # FixedLIF takes the neuron's shape from k (or the threshold)
+        super().__init__(k, v_threshold=v_threshold, v_reset=v_reset, detach_reset=detach_reset, decay_input=decay_input,
+                         surrogate=surrogate, backend=backend)  # fmt: skip
+        self.register_buffer("synaptic_decay", synaptic_decay.detach().to(torch.float64))
+
+    @property
+    def extended(self) -> bool:
+        return True
+
+    def quantities(self) -> Quantities:
+        return super().quantities()._replace(synaptic_decay=self.synaptic_decay)
+
+    def effective(self) -> dict[str, torch.Tensor]:
+        return {**super().effective(), "synaptic_tau": 1.0 / (1.0 - self.synaptic_decay)}
+
+    def extra_repr(self) -> str:
+        return f"synaptic_decay={tuple(self.synaptic_decay.shape) or 'one per layer'}, " + super().extra_repr()
 
 
 class InputGain(nn.Module):

@@ -142,7 +142,7 @@ def _plan_edges(plan: _Plan, graph: h5py.Group) -> h5py.Dataset | None:
 
 def _node(name: str, kind: str, values: dict[str, Any], metadata: dict[str, Any]) -> nir.NIRNode:
     """The nir node of checked ``values``, built by nir's constructors; their own complaints name the node."""
-    absent = {key: None for key in NODE_FIELDS[kind] if key not in values}  # nir's defaults for optional fields
+    absent = {key: spec.default for key, spec in NODE_FIELDS[kind].items() if key not in values}  # optional fields left out
     try:
         return nir.dict2NIRNode({"type": kind, **absent, **values, **({"metadata": metadata} if metadata else {})})
     except (AssertionError, ValueError, TypeError, IndexError) as error:

@@ -15,10 +15,11 @@ VALUES, NUMBERS, NUMBERS_OR_TEXT = "values", "numbers", "numbers or text"
 
 @dataclass(frozen=True)
 class Field:
-    """One field of a node type: what it holds and whether a file may leave it out."""
+    """One field of a node type: what it holds, whether a file may leave it out, and what nir's constructor gets then."""
 
     kind: str
     required: bool = True
+    default: object = None  # None: nir's own default (v_reset: zeros); a field nir cannot take as None says what it is
 
 
 def _pool() -> dict[str, Field]:
@@ -44,6 +45,7 @@ NODE_FIELDS: dict[str, dict[str, Field]] = {
     "SumPool2d": _pool(),
     "IF": _neuron("r", "v_threshold"),
     "LIF": _neuron("tau", "r", "v_leak", "v_threshold"),
+    "CubaLIF": _neuron("tau_syn", "tau_mem", "r", "v_leak", "v_threshold") | {"w_in": Field(VALUES, required=False, default=1.0)},
 }
 
 #: How many names an error lists before it only counts the rest.

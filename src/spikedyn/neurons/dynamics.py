@@ -1,12 +1,25 @@
 """The neuron dynamics, written once as pure functions: charge, fire, reset, one step.
 
-Every backend is checked against :func:`neuron_step` run in a loop (the ``reference``
-backend), forward and gradients. See ARCHITECTURE.md for the equations.
+Every backend is checked against :func:`neuron_step` (and :func:`extended_step`) run in a loop
+(the ``reference`` backend), forward and gradients. See ARCHITECTURE.md for the equations.
+
+:func:`extended_step` adds, in the same discrete time, what ALIF, CubaLIF and a learnable
+threshold need (with X_t the input, H_t the charged potential):
+
+- a synaptic current (CubaLIF, NIR's and Norse's): I_t = (1 - 1/tau_s) I_{t-1} + X_t with
+  I_{-1} = 0, and the membrane charges from I_t as LIF/PLIF charge from X_t;
+- an adaptive threshold (ALIF, Bellec et al. 2018's LSNN): A_t = theta + beta a_{t-1},
+  S_t = Heaviside(H_t - A_t), a_t = (1 - 1/tau_a) a_{t-1} + S_t with a_{-1} = 0; a soft reset
+  subtracts A_t; ``detach_adaptation`` cuts the gradient through a_{t-1};
+- a threshold theta given per neuron (learnable): its gradient flows through the surrogate
+  and, with a soft reset, through the subtraction, unless ``detach_reset`` (which detaches the
+  whole reset amount, A_t S_t).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
@@ -27,6 +40,7 @@ class Dynamics:
     decay_input: bool = True
     leaky: bool = True
     surrogate: Surrogate = ATan()
+    detach_adaptation: bool = False  # ALIF: no gradient through a_{t-1} into earlier steps
 
     @property
     def hard_reset(self) -> bool:
@@ -64,3 +78,50 @@ def neuron_step(
     h = charge(v, x, k, dyn)
     s = dyn.surrogate(h - dyn.v_threshold)
     return s, h, reset(h, s, dyn)
+
+
+class State(NamedTuple):
+    """What a neuron carries from one step to the next: V, and I (CubaLIF) and a (ALIF) where it has them."""
+
+    v: torch.Tensor
+    current: torch.Tensor | None = None
+    adaptation: torch.Tensor | None = None
+
+
+class Quantities(NamedTuple):
+    """A neuron's per-neuron quantities, broadcastable against [B, *shape]; None where it has no such dynamic."""
+
+    k: torch.Tensor | float | None  # 1/tau of the membrane; None: IF
+    threshold: torch.Tensor | float  # theta
+    synaptic_decay: torch.Tensor | None = None  # 1 - 1/tau_s (CubaLIF)
+    adaptation_decay: torch.Tensor | None = None  # 1 - 1/tau_a (ALIF)
+    adaptation_strength: torch.Tensor | None = None  # beta (ALIF)
+
+
+def synaptic_current(current: torch.Tensor, x: torch.Tensor, decay: torch.Tensor) -> torch.Tensor:
+    """I_t = (1 - 1/tau_s) I_{t-1} + X_t."""
+    return decay * current + x
+
+
+def adaptive_threshold(threshold: torch.Tensor | float, strength: torch.Tensor, adaptation: torch.Tensor, dyn: Dynamics) -> torch.Tensor:
+    """A_t = theta + beta a_{t-1} (a_{t-1} detached with ``detach_adaptation``)."""
+    return threshold + strength * (adaptation.detach() if dyn.detach_adaptation else adaptation)
+
+
+def reset_from(h: torch.Tensor, s: torch.Tensor, threshold: torch.Tensor | float, dyn: Dynamics) -> torch.Tensor:
+    """V_t with a threshold A_t that may be learned or adapt: hard reset to v_reset, or soft reset by subtracting A_t S_t."""
+    if dyn.hard_reset:
+        s = s.detach() if dyn.detach_reset else s
+        return h * (1.0 - s) + dyn.rest * s
+    amount = threshold * s
+    return h - (amount.detach() if dyn.detach_reset else amount)
+
+
+def extended_step(x: torch.Tensor, state: State, q: Quantities, dyn: Dynamics) -> tuple[torch.Tensor, torch.Tensor, State]:
+    """One step of a neuron with a synaptic current, an adaptive or learned threshold: (S_t, H_t, next state)."""
+    current = x if state.current is None else synaptic_current(state.current, x, q.synaptic_decay)
+    h = charge(state.v, current, 0.0 if q.k is None else q.k, dyn)
+    threshold = q.threshold if state.adaptation is None else adaptive_threshold(q.threshold, q.adaptation_strength, state.adaptation, dyn)
+    s = dyn.surrogate(h - threshold)
+    adaptation = None if state.adaptation is None else q.adaptation_decay * state.adaptation + s
+    return s, h, State(reset_from(h, s, threshold, dyn), None if state.current is None else current, adaptation)

@@ -18,7 +18,8 @@ class IF(BaseNeuron):
 
     Options as :class:`BaseNeuron`'s: ``v_threshold``, ``v_reset`` (None: soft reset),
     ``detach_reset``, ``surrogate`` (default ATan()), ``imp`` ("neuron" | "channel" | None) with
-    ``imp_init_range``, ``backend``, and ``shape`` (the features of one sample at one step).
+    ``imp_init_range``, ``backend``, ``threshold`` ("fixed" | "layer" | "channel" | "neuron": a
+    learned threshold starting at ``v_threshold``), and ``shape`` (the features of one sample at one step).
 
     Example::
 
@@ -36,9 +37,10 @@ class IF(BaseNeuron):
         imp: str | None = None,
         imp_init_range: tuple[float, float] = (-0.2, 0.2),
         backend: str | None = None,
+        threshold: str = "fixed",
     ) -> None:
         super().__init__(shape=shape, v_threshold=v_threshold, v_reset=v_reset, detach_reset=detach_reset, leaky=False,
-                         surrogate=surrogate, imp=imp, imp_init_range=imp_init_range, backend=backend)  # fmt: skip
+                         surrogate=surrogate, imp=imp, imp_init_range=imp_init_range, backend=backend, threshold=threshold)  # fmt: skip
 
     @property
     def tau(self) -> torch.Tensor:
@@ -70,9 +72,10 @@ class LIF(BaseNeuron):
         imp: str | None = None,
         imp_init_range: tuple[float, float] = (-0.2, 0.2),
         backend: str | None = None,
+        threshold: str = "fixed",
     ) -> None:
         super().__init__(shape=shape, v_threshold=v_threshold, v_reset=v_reset, detach_reset=detach_reset, decay_input=decay_input,
-                         surrogate=surrogate, imp=imp, imp_init_range=imp_init_range, backend=backend)  # fmt: skip
+                         surrogate=surrogate, imp=imp, imp_init_range=imp_init_range, backend=backend, threshold=threshold)  # fmt: skip
         # float64 so that float64 models see 1/tau exactly; backends cast k to the input dtype.
         self.register_buffer("k", torch.tensor(1.0 / check_tau(tau), dtype=torch.float64))
 
@@ -120,17 +123,21 @@ class PLIF(BaseNeuron):
         imp: str | None = None,
         imp_init_range: tuple[float, float] = (-0.2, 0.2),
         backend: str | None = None,
+        threshold: str = "fixed",
     ) -> None:
         check_choice("tau_shape", tau_shape, TAU_SHAPES)
         if tau_shape != "layer":
             feature_shape(shape, needed_for=f"tau_shape={tau_shape!r}")
         super().__init__(shape=shape, v_threshold=v_threshold, v_reset=v_reset, detach_reset=detach_reset, decay_input=decay_input,
-                         surrogate=surrogate, imp=imp, imp_init_range=imp_init_range, backend=backend)  # fmt: skip
+                         surrogate=surrogate, imp=imp, imp_init_range=imp_init_range, backend=backend, threshold=threshold)  # fmt: skip
         self.tau_shape = tau_shape
         self.tau_logit = nn.Parameter(init_tau_logit(tau, tau_shape, self.shape, tau_init, tau_std))
 
     def decay_parameter(self) -> tuple[torch.Tensor, bool]:
         return self.tau_logit, True
+
+    def learned_names(self) -> tuple[str, ...]:
+        return ("tau", *super().learned_names())
 
     @property
     def tau(self) -> torch.Tensor:

@@ -120,3 +120,25 @@ def reduce_to(grad: torch.Tensor, param_shape_: torch.Size, shape: tuple[int, ..
     if len(param_shape_) == 0:
         return grad.sum()
     return grad.reshape(shape[0], -1).sum(1)
+
+
+#: How a threshold is given: a fixed number (today's neurons, bit for bit), or learned per layer, channel or neuron.
+THRESHOLD_SHAPES = ("fixed", "layer", "channel", "neuron")
+
+
+def softplus_inverse(value: float) -> float:
+    """w such that softplus(w) = log(1 + e^w) = ``value`` > 0: how a positive learned quantity is stored."""
+    return value + math.log(-math.expm1(-value))
+
+
+def check_positive(name: str, value: object) -> float:
+    """``value`` as a float if it is a finite number > 0, else a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def init_positive(name: str, value: float, kind: str, shape: tuple[int, ...] | None, allowed: Sequence[str] = TAU_SHAPES) -> torch.Tensor:
+    """The stored parameter w of a positive quantity (softplus(w) = ``value``), per layer, channel or neuron."""
+    check_choice(f"{name} shape", kind, allowed)
+    return torch.full(param_shape(kind, shape), softplus_inverse(check_positive(name, value)), dtype=torch.float32)

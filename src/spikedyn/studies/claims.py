@@ -14,6 +14,9 @@ the contrast's 95% confidence interval (Welch–Satterthwaite) with what the cla
 - ``expect="equivalent"``: the claim says the contrast is negligible, within ±``margin``. It
   holds when the interval lies within ±margin, does not hold when it lies wholly outside,
   and is inconclusive otherwise.
+- ``expect="noninferior"``: the claim says the contrast does not fall below -``margin`` (a
+  change does not cost more than the margin). It holds when the interval lies wholly above
+  -margin, does not hold when it lies wholly below, and is inconclusive otherwise.
 
 The margins are declared with the claims, before any run, and printed beside each verdict.
 """
@@ -30,7 +33,7 @@ from spikedyn.analysis.statistics import Contrast, contrast
 from spikedyn.analysis.tables import RunMetric, describe, flatten, metric_value
 
 HOLDS, FAILS, INCONCLUSIVE = "holds", "does not hold", "inconclusive at this n"
-EXPECTATIONS = ("positive", "negative", "equivalent")
+EXPECTATIONS = ("positive", "negative", "equivalent", "noninferior")
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,8 @@ class Check:
     def __post_init__(self) -> None:
         if self.expect not in EXPECTATIONS:
             raise ValueError(f"check {self.label!r}: expect must be one of {', '.join(EXPECTATIONS)}, got {self.expect!r}")
-        if self.margin < 0 or (self.expect == "equivalent" and self.margin == 0):
-            raise ValueError(f"check {self.label!r}: margin must be >= 0, and > 0 for an equivalence, got {self.margin}")
+        if self.margin < 0 or (self.expect in ("equivalent", "noninferior") and self.margin == 0):
+            raise ValueError(f"check {self.label!r}: margin must be >= 0, and > 0 for an equivalence or non-inferiority, got {self.margin}")
         if not self.terms:
             raise ValueError(f"check {self.label!r}: needs at least one (coefficient, config values) term")
 
@@ -89,6 +92,12 @@ def verdict(check: Check, result: Contrast) -> tuple[str, str]:
         if low > margin or high < -margin:
             return FAILS, "the interval lies wholly outside the margin"
         return INCONCLUSIVE, "the interval reaches beyond the margin, but not wholly"
+    if check.expect == "noninferior":
+        if low > -margin:
+            return HOLDS, "the interval lies wholly above minus the margin"
+        if high < -margin:
+            return FAILS, "the interval lies wholly below minus the margin"
+        return INCONCLUSIVE, "the interval reaches below minus the margin, but not wholly"
     sign = 1.0 if check.expect == "positive" else -1.0
     low, high = sorted((sign * low, sign * high))
     side = "above" if sign > 0 else "below"

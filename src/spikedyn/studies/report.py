@@ -103,7 +103,7 @@ def format_check(result: CheckResult, unit: str, adjusted: float | None = None) 
     c, check = result.contrast, result.check
     interval = "-" if c.ci_low is None else f"{value_text(c.ci_low, unit, True)}, {value_text(c.ci_high, unit, True)}"
     margin = f"{value_text(check.margin, unit)} {difference_unit(unit)}".rstrip()
-    expected = {"positive": "> 0", "negative": "< 0", "equivalent": f"within ±{margin}"}[check.expect]
+    expected = {"positive": "> 0", "negative": "< 0", "equivalent": f"within ±{margin}", "noninferior": f"> -{margin}"}[check.expect]
     if check.margin and check.expect != "equivalent":
         expected += f", by {margin} or more"
     notes = "; ".join(result.notes)
@@ -116,8 +116,8 @@ def format_check(result: CheckResult, unit: str, adjusted: float | None = None) 
 
 def survival(results: Sequence[CheckResult], adjusted: Sequence[float | None]) -> str:
     """Which checks that hold keep their significance once the claim's checks are Holm-adjusted (directional ones; an
-    equivalence is decided by its interval alone)."""
-    held = [(result, p) for result, p in zip(results, adjusted, strict=True) if result.verdict == HOLDS and result.check.expect != "equivalent"]
+    equivalence or a non-inferiority is decided by its interval alone)."""
+    held = [(result, p) for result, p in zip(results, adjusted, strict=True) if result.verdict == HOLDS and result.check.expect in ("positive", "negative")]
     if not held:
         return f"Multiple comparisons: no directional check holds, so none needs Holm's correction over this claim's {len(results)} checks."
     kept = [result for result, p in held if p is not None and p < 1 - CONFIDENCE]
@@ -133,6 +133,11 @@ def format_claims(study: Study, runs: Sequence[RunRecords]) -> tuple[str, list[t
     titles = ["check", "within", f"estimate [{CONFIDENCE:.0%} CI]", "p (Welch)", "p (Holm)", "n per term", "the claim expects", "verdict"]
     for number, claim in enumerate(study.claims, 1):
         results = evaluate_claim(claim, runs, study.metrics)
+        if runs and not any(any(result.runs) for result in results):
+            verdicts.append((claim.key, "not tested"))
+            sections.append(f"### {number}. `{claim.key}`: not tested\n\n> {claim.statement}\n\nThis budget trains no run that the "
+                            "claim is about (its checks name other data).\n")  # fmt: skip
+            continue
         adjusted = holm([result.contrast.p for result in results])
         verdict = claim_verdict(results)
         verdicts.append((claim.key, verdict))

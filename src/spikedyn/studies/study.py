@@ -91,12 +91,19 @@ class Study:
             _set_dotted(config, key, _fill(value, folder))
         return config
 
-    def comparisons(self) -> list[dict[str, Any]]:
-        """The claims' accuracy differences (a - b) as sweep comparisons, each once, so ``spikedyn table`` over the runs shows them too."""
+    def comparisons(self, budget: str | None = None) -> list[dict[str, Any]]:
+        """The claims' accuracy differences (a - b) as sweep comparisons, each once, so ``spikedyn table`` over the runs shows them too.
+
+        With ``budget``, only those whose sides name no dataset that the budget does not train on.
+        """
+        datasets = None if budget is None else {self.bases[label]["data"]["dataset"] for label in self.base_labels(budget)}
         found, seen = [], set()
         for claim in self.claims:
             for check in claim.checks:
                 coefficients = [coefficient for coefficient, _ in check.terms]
+                named = {where.get("data.dataset") for _, where in check.terms} - {None}
+                if datasets is not None and not named <= datasets:
+                    continue
                 if check.metric == "accuracy" and coefficients == [1.0, -1.0] and not check.exclude and check.label not in seen:
                     seen.add(check.label)
                     (_, a), (_, b) = check.terms
@@ -119,8 +126,8 @@ class Study:
             document["grid"] = {key: list(values) for key, values in self.grid.items()}
         if self.variants:
             document["variants"] = [dict(variant) for variant in self.variants]
-        if self.comparisons():
-            document["comparisons"] = self.comparisons()
+        if self.comparisons(budget):
+            document["comparisons"] = self.comparisons(budget)
         return document
 
 

@@ -14,12 +14,21 @@ from spikedyn.losses import LOSSES, get_loss
 from spikedyn.models import model_options
 from spikedyn.models.registry import MODELS
 from spikedyn.neurons.backends import BACKEND_NAMES
-from spikedyn.neurons.parameters import IMP_SHAPES, TAU_INITS, TAU_SHAPES
+from spikedyn.neurons.parameters import IMP_SHAPES, TAU_INITS, TAU_SHAPES, THRESHOLD_SHAPES
 from spikedyn.surrogate import ATan, Rectangular, Sigmoid, Surrogate, Triangle
 from spikedyn.training.config_types import ConfigError, Problems, nearest
 from spikedyn.training.loggers import LOGGER_NAMES
 from spikedyn.training.protocols import PROTOCOLS
 from spikedyn.training.schema import SOURCE_ASPECTS, ExperimentConfig
+
+#: The neuron kinds a config names, and the options that apply only to some (with their defaults).
+NEURON_KINDS = ("plif", "lif", "if", "alif", "cubalif")
+PLIF_LIKE = ("plif", "alif", "cubalif")
+KIND_OPTIONS: Mapping[str, tuple[tuple[str, object], ...]] = types.MappingProxyType({
+    "plif_like": (("tau_shape", "layer"), ("tau_init", "constant"), ("tau_std", 0.0)),
+    "alif": (("adaptation_tau", 4.0), ("adaptation_strength", 0.5), ("adaptation_shape", "layer"), ("detach_adaptation", False)),
+    "cubalif": (("synaptic_tau", 2.0), ("synaptic_shape", "layer")),
+})  # fmt: skip
 
 #: Surrogate gradients by the name a config gives (``model.neuron.surrogate``).
 SURROGATES: Mapping[str, type[Surrogate]] = types.MappingProxyType(
@@ -30,7 +39,10 @@ SURROGATES: Mapping[str, type[Surrogate]] = types.MappingProxyType(
 CHOICES: Mapping[str, tuple[object, ...]] = types.MappingProxyType(
     {
         "protocol": PROTOCOLS,
-        "model.neuron.kind": ("plif", "lif", "if"),
+        "model.neuron.kind": NEURON_KINDS,
+        "model.neuron.threshold": THRESHOLD_SHAPES,
+        "model.neuron.adaptation_shape": TAU_SHAPES,
+        "model.neuron.synaptic_shape": TAU_SHAPES,
         "model.neuron.tau_shape": TAU_SHAPES,
         "model.neuron.tau_init": TAU_INITS,
         "model.neuron.imp": IMP_SHAPES,
@@ -68,14 +80,21 @@ def check_neuron(cfg: ExperimentConfig, problems: Problems) -> None:
     low_high = neuron.imp_init_range
     if len(low_high) != 2 or not all(math.isfinite(v) for v in low_high) or low_high[0] > low_high[1]:
         problems.append(("model.neuron.imp_init_range", f"must be [low, high] with finite low <= high, got {low_high!r}"))
-    if neuron.kind == "plif" and neuron.tau_init == "lognormal" and neuron.tau_std <= 0:
+    if neuron.kind in PLIF_LIKE and neuron.tau_init == "lognormal" and neuron.tau_std <= 0:
         problems.append(("model.neuron.tau_std", f"tau_init 'lognormal' needs tau_std > 0, got {neuron.tau_std!r}"))
-    if neuron.kind in ("lif", "if"):
-        defaults = {"tau_shape": "layer", "tau_init": "constant", "tau_std": 0.0}
-        for option, default in defaults.items():
+    for group, options in KIND_OPTIONS.items():
+        kinds = PLIF_LIKE if group == "plif_like" else (group,)
+        if neuron.kind in kinds:
+            continue
+        for option, default in options:
             if getattr(neuron, option) != default:
-                message = f"applies to kind 'plif' only (kind is {neuron.kind!r}); leave it at {default!r}"
+                message = f"applies to kind {' or '.join(map(repr, kinds))} only (kind is {neuron.kind!r}); leave it at {default!r}"
                 problems.append((f"model.neuron.{option}", message))
+    _number_check(problems, "model.neuron.adaptation_tau", neuron.adaptation_tau, lambda v: v > 1, "a finite number > 1 (1/tau_a in (0, 1))")
+    _number_check(problems, "model.neuron.synaptic_tau", neuron.synaptic_tau, lambda v: v > 1, "a finite number > 1 (1/tau_s in (0, 1))")
+    _number_check(problems, "model.neuron.adaptation_strength", neuron.adaptation_strength, lambda v: v > 0, "a finite number > 0 (beta, kept positive)")
+    if neuron.threshold != "fixed" and math.isfinite(neuron.v_threshold) and neuron.v_threshold <= 0:
+        problems.append(("model.neuron.v_threshold", f"a learned threshold starts at v_threshold and stays positive: it must be > 0, got {neuron.v_threshold!r}"))
 
 
 def _unknown_name(kind: str, name: str, known: Sequence[str]) -> str:
@@ -152,6 +171,8 @@ def check_numbers(cfg: ExperimentConfig, problems: Problems) -> None:
         ("optimizer.lr", cfg.optimizer.lr, (lambda v: v > 0, "a finite number > 0")),
         ("optimizer.tau_lr", cfg.optimizer.tau_lr, non_negative),
         ("optimizer.imp_lr", cfg.optimizer.imp_lr, non_negative),
+        ("optimizer.dynamics_lr", cfg.optimizer.dynamics_lr, non_negative),
+        ("optimizer.dynamics_weight_decay", cfg.optimizer.dynamics_weight_decay, non_negative),
         ("optimizer.weight_decay", cfg.optimizer.weight_decay, non_negative),
         ("optimizer.tau_weight_decay", cfg.optimizer.tau_weight_decay, non_negative),
         ("optimizer.imp_weight_decay", cfg.optimizer.imp_weight_decay, non_negative),
@@ -186,7 +207,7 @@ def check_regularizer(cfg: ExperimentConfig, problems: Problems) -> None:
     lams = reg.lam if isinstance(reg.lam, list) else list(reg.lam.values()) if isinstance(reg.lam, dict) else [reg.lam]
     if not all(math.isfinite(v) and v >= 0 for v in lams):
         problems.append(("regularizer.lam", f"every lambda must be a finite number >= 0, got {reg.lam!r}"))
-    if reg.kind != "none" and cfg.model.neuron.kind != "plif":
+    if reg.kind != "none" and cfg.model.neuron.kind not in PLIF_LIKE:
         kind = cfg.model.neuron.kind
         problems.append(("regularizer.kind", f"{reg.kind!r} regularises PLIF time constants, but model.neuron.kind is {kind!r}"))
 

@@ -21,6 +21,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 
+from spikedyn.training.layer_stats import LEARNED_QUANTITIES
 from spikedyn.training.records import RunRecorder
 from spikedyn.training.stops import RunStopped
 
@@ -32,7 +33,7 @@ class Diverged(RunStopped):
 
 
 #: History keys whose values are learned quantities of the network: a non-finite one is divergence.
-LEARNED_PREFIXES = ("tau/", "imp/")
+LEARNED_PREFIXES = tuple(f"{quantity}/" for quantity in LEARNED_QUANTITIES)
 
 
 def divergence(history: list[dict[str, Any]], tensors: dict[str, torch.Tensor]) -> str | None:

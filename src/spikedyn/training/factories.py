@@ -23,9 +23,10 @@ from spikedyn.losses import (
 from spikedyn.layers.encoders import build_encoder
 from spikedyn.models import build_model, model_options
 from spikedyn.models.encoded import EncodedNetwork
-from spikedyn.neurons import IF, LIF, PLIF
+from spikedyn.neurons import ALIF, IF, LIF, PLIF, CubaLIF
 from spikedyn.param_groups import parameter_groups
 from spikedyn.training.config import SURROGATES, ConfigError
+from spikedyn.training.config_checks import NEURON_KINDS
 from spikedyn.training.schema import ExperimentConfig, NeuronConfig
 
 __all__ = [
@@ -59,15 +60,21 @@ def neuron_factory(cfg: NeuronConfig) -> Callable[..., nn.Module]:
         "imp": cfg.imp,
         "imp_init_range": tuple(cfg.imp_init_range),
         "backend": cfg.backend,
+        "threshold": cfg.threshold,
     }
+    plif_like = {"tau": cfg.tau, "tau_shape": cfg.tau_shape, "tau_init": cfg.tau_init, "tau_std": cfg.tau_std, "decay_input": cfg.decay_input}
     if cfg.kind == "plif":
-        return partial(PLIF, tau=cfg.tau, tau_shape=cfg.tau_shape, tau_init=cfg.tau_init, tau_std=cfg.tau_std,
-                       decay_input=cfg.decay_input, **common)  # fmt: skip
+        return partial(PLIF, **plif_like, **common)
+    if cfg.kind == "alif":
+        return partial(ALIF, **plif_like, **common, adaptation_tau=cfg.adaptation_tau, adaptation_strength=cfg.adaptation_strength,
+                       adaptation_shape=cfg.adaptation_shape, detach_adaptation=cfg.detach_adaptation)  # fmt: skip
+    if cfg.kind == "cubalif":
+        return partial(CubaLIF, **plif_like, **common, synaptic_tau=cfg.synaptic_tau, synaptic_shape=cfg.synaptic_shape)
     if cfg.kind == "lif":
         return partial(LIF, tau=cfg.tau, decay_input=cfg.decay_input, **common)
     if cfg.kind == "if":
         return partial(IF, **common)
-    raise ConfigError(f"model.neuron.kind: {cfg.kind!r} is not one of ['plif', 'lif', 'if']")
+    raise ConfigError(f"model.neuron.kind: {cfg.kind!r} is not one of {list(NEURON_KINDS)}")
 
 
 #: What a model builder may take from the dataset, besides ``model.options``, by naming it as a parameter.
@@ -176,8 +183,10 @@ def build_optimizer(
         weight_decay=opt.weight_decay,
         tau_lr=opt.tau_lr,
         imp_lr=opt.imp_lr,
+        dynamics_lr=opt.dynamics_lr,
         tau_weight_decay=opt.tau_weight_decay,
         imp_weight_decay=opt.imp_weight_decay,
+        dynamics_weight_decay=opt.dynamics_weight_decay,
         norm_bias_weight_decay=opt.norm_bias_weight_decay,
         extra_tau_parameters=extra_tau_parameters,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from spikedyn.neurons import PLIF, BaseNeuron
+from spikedyn.neurons import BaseNeuron
 
 
 #: The history key prefix of each spiking layer's firing rate over the training batches of an epoch.
@@ -75,25 +75,34 @@ def _summary(prefix: str, values: torch.Tensor) -> dict[str, float]:
     return {f"{prefix}/mean": float(values.mean()), f"{prefix}/std": std, f"{prefix}/min": float(values.min()), f"{prefix}/max": float(values.max())}
 
 
+#: The learned quantities recorded per layer, as history and snapshot key prefixes ("tau/<layer>/mean", ...).
+LEARNED_QUANTITIES = ("tau", "threshold", "adaptation_tau", "adaptation_strength", "synaptic_tau", "imp")
+
+
+def learned_tensors(layer: BaseNeuron) -> dict[str, torch.Tensor]:
+    """{quantity: detached tensor} of what ``layer`` learns: tau (PLIF), a learned threshold, ALIF's tau_a and beta,
+    CubaLIF's tau_s, and the IMP."""
+    tensors = dict(layer.learned())
+    if layer.imp is not None:
+        tensors["imp"] = layer.imp.detach()
+    return tensors
+
+
 def neuron_statistics(model: nn.Module) -> dict[str, float]:
-    """Mean, std, min and max of tau (PLIF layers) and of the IMP (neurons that have one), per layer."""
+    """Mean, std, min and max of every learned quantity (tau, threshold, tau_a, beta, tau_s, IMP), per layer."""
     stats: dict[str, float] = {}
     for name, layer in spiking_layers(model):
-        if isinstance(layer, PLIF):
-            stats.update(_summary(f"tau/{name}", layer.tau))
-        if layer.imp is not None:
-            stats.update(_summary(f"imp/{name}", layer.imp))
+        for quantity, tensor in learned_tensors(layer).items():
+            stats.update(_summary(f"{quantity}/{name}", tensor))
     return stats
 
 
 def neuron_snapshot(model: nn.Module, weights: list[str]) -> dict[str, torch.Tensor]:
-    """Full tensors for the records: every PLIF layer's tau, every IMP, and the named modules' weights."""
+    """Full tensors for the records: every layer's learned quantities (tau, threshold, ..., IMP), and the named modules' weights."""
     tensors: dict[str, torch.Tensor] = {}
     for name, layer in spiking_layers(model):
-        if isinstance(layer, PLIF):
-            tensors[f"tau/{name}"] = layer.tau.detach().cpu().clone()
-        if layer.imp is not None:
-            tensors[f"imp/{name}"] = layer.imp.detach().cpu().clone()
+        for quantity, tensor in learned_tensors(layer).items():
+            tensors[f"{quantity}/{name}"] = tensor.cpu().clone()
     modules = dict(model.named_modules())
     for name in weights:
         if name not in modules or not isinstance(getattr(modules[name], "weight", None), torch.Tensor):

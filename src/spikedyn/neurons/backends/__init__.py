@@ -19,10 +19,11 @@ from collections.abc import Iterator
 
 import torch
 
+from spikedyn.neurons.backends.extended_fused import run_extended_fused
 from spikedyn.neurons.backends.fused import run_fused
 from spikedyn.neurons.backends.selection import select_kernel
-from spikedyn.neurons.backends.reference import run_reference
-from spikedyn.neurons.dynamics import Dynamics
+from spikedyn.neurons.backends.reference import run_extended_reference, run_reference
+from spikedyn.neurons.dynamics import Dynamics, Quantities
 
 BACKEND_NAMES = ("auto", "reference", "fused", "triton")
 
@@ -72,6 +73,17 @@ def run_backend(
         spikes, potentials = run_reference(x, dyn, k_param, k_is_logit, v0)
         return spikes, potentials if return_v else None
     return run_fused(x, dyn, k_param, k_is_logit, v0, return_v=return_v, backend=backend)
+
+
+def run_extended_backend(
+    name: str | None, x: torch.Tensor, dyn: Dynamics, q: Quantities, v0: torch.Tensor | None, *, return_v: bool
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Run a neuron with extended dynamics (learned threshold, ALIF, CubaLIF) on the chosen backend: (spikes, H or None)."""
+    backend = resolve_backend(name, x)
+    if backend == "reference":
+        spikes, potentials = run_extended_reference(x, dyn, q, v0)
+        return spikes, potentials if return_v else None
+    return run_extended_fused(x, dyn, q, v0, return_v=return_v, backend=backend)
 
 
 def kernel_for(name: str | None, x: torch.Tensor, dyn: Dynamics) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from spikedyn.studies.catalog import imp_small_t, loss_convergence, per_neuron_tau, plif_vs_lif, pooling
+from spikedyn.studies.catalog import beyond_tau, imp_small_t, loss_convergence, per_neuron_tau, plif_vs_lif, pooling
 from spikedyn.studies.study import Study
 
-STUDIES: dict[str, Study] = {module.STUDY.name: module.STUDY for module in (plif_vs_lif, pooling, loss_convergence, per_neuron_tau, imp_small_t)}
+STUDIES: dict[str, Study] = {
+    module.STUDY.name: module.STUDY for module in (plif_vs_lif, pooling, loss_convergence, per_neuron_tau, imp_small_t, beyond_tau)
+}
 
 
 def get_study(name: str) -> Study:
