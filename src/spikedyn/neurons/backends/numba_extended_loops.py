@@ -27,7 +27,11 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
 
 BLOCK = 1024  # the most elements of one work item: its ~20 state rows stay in L2
 FORWARD_ROWS = 8
-BACKWARD_ROWS = 22
+BACKWARD_ROWS = 19
+# A slot's scratch is one flat array of rows of BLOCK elements; each row is named by its offset (a constant).
+FR_V, FR_CUR, FR_AD, FR_KL, FR_TH, FR_RS, FR_RA, FR_BE = (row * BLOCK for row in range(FORWARD_ROWS))
+(BR_KL, BR_TH, BR_RS, BR_RA, BR_BE, BR_V0L, BR_VP, BR_SG, BR_GX, BR_GSC,
+ BR_GV, BR_GI, BR_GA, BR_AK, BR_ATH, BR_ARS, BR_ARA, BR_ABE, BR_ZR) = (row * BLOCK for row in range(BACKWARD_ROWS))  # fmt: skip
 # Per-neuron quantities: rows of the [6, N] parameter array; the first five also index the [6, M] gradient accumulators.
 K, THETA, RHO_S, RHO_A, BETA, V0 = range(6)
 
@@ -100,42 +104,71 @@ if numba is not None:
             dst[i] = src[i]
 
     @_inline
-    def _charge(v, x, k, leaky, decay_input, rest):
-        if not leaky:
-            return v + x
-        if decay_input:
-            return v + k * (x - (v - rest))
-        return v - k * (v - rest) + x
+    def _row(sc, row, size):
+        """Scratch row ``row`` (a multiple of BLOCK) of a slot, as its first ``size`` elements."""
+        return sc[row : row + size]
+
+    @_inline
+    def _forward_block(x, s_out, h_out, i_out, a_out, keep, off, size, leaky, decay, hard, syn, adapt, rest, one, sc):
+        """All T steps of one block; ``syn`` and ``adapt`` come in as constants, so each pair is its own loop."""
+        steps = x.shape[0]
+        zero = one - one
+        for t in range(steps):
+            xt, st, ht = x[t, off : off + size], s_out[t, off : off + size], h_out[t if keep else 0, off : off + size]
+            for i in range(size):
+                v, k, threshold = sc[FR_V + i], sc[FR_KL + i], sc[FR_TH + i]
+                drive = sc[FR_RS + i] * sc[FR_CUR + i] + xt[i] if syn else xt[i]
+                h_decay = v + k * (drive - (v - rest))
+                h_leak = v - k * (v - rest) + drive
+                h_if = v + drive
+                h = (h_decay if decay else h_leak) if leaky else h_if
+                if adapt:
+                    threshold = threshold + sc[FR_BE + i] * sc[FR_AD + i]
+                s = one if h - threshold >= zero else zero
+                ht[i] = h
+                st[i] = s
+                v_hard = h * (one - s) + rest * s
+                v_soft = h - threshold * s
+                sc[FR_V + i] = v_hard if hard else v_soft
+                if syn:
+                    sc[FR_CUR + i] = drive
+                if adapt:
+                    sc[FR_AD + i] = sc[FR_RA + i] * sc[FR_AD + i] + s
+            if keep and syn:
+                _copy(_row(sc, FR_CUR, size), i_out[t, off : off + size], size)
+            if keep and adapt:
+                _copy(_row(sc, FR_AD, size), a_out[t, off : off + size], size)
 
     @jit
-    def forward_items(x, params, s_out, h_out, i_out, a_out, keep, n, block, leaky, decay, hard, syn, adapt, rest, one, scratch, start, stop):
-        """Spikes of work items [start, stop), and with ``keep`` H, I (``syn``) and a (``adapt``) of every step."""
-        steps, m = x.shape
+    def forward_items(x, params, s_out, h_out, i_out, a_out, keep, n, block, leaky, decay, hard, syn, adapt, rest, one, sc, start, stop):
+        """Spikes of work items [start, stop), and with ``keep`` H, I (``syn``) and a (``adapt``) of every step.
+
+        ``sc`` is the slot's scratch, one flat array whose rows sit at constant offsets (multiples
+        of BLOCK): one underlying array, so the loops need no runtime aliasing checks between rows.
+        """
+        m = x.shape[1]
         zero = one - one
-        v, cur, ad, kl, th, rs, ra, be = scratch[0], scratch[1], scratch[2], scratch[3], scratch[4], scratch[5], scratch[6], scratch[7]
         for item in range(start, stop):
             off = item * block
             size = min(m, off + block) - off
-            for row, out in ((K, kl), (THETA, th), (RHO_S, rs), (RHO_A, ra), (BETA, be), (V0, v)):
-                gather(params[row], off, size, n, out)
-            _fill(cur, size, zero)
-            _fill(ad, size, zero)
-            for t in range(steps):
-                xt, st, ht = x[t, off : off + size], s_out[t, off : off + size], h_out[t if keep else 0, off : off + size]
-                for i in range(size):
-                    drive = rs[i] * cur[i] + xt[i] if syn else xt[i]
-                    h = _charge(v[i], drive, kl[i], leaky, decay, rest)
-                    threshold = th[i] + be[i] * ad[i] if adapt else th[i]
-                    s = one if h - threshold >= zero else zero
-                    ht[i] = h
-                    st[i] = s
-                    v[i] = h * (one - s) + rest * s if hard else h - threshold * s
-                    cur[i] = drive
-                    ad[i] = ra[i] * ad[i] + s
-                if keep and syn:
-                    _copy(cur, i_out[t, off : off + size], size)
-                if keep and adapt:
-                    _copy(ad, a_out[t, off : off + size], size)
+            gather(params[K], off, size, n, _row(sc, FR_KL, size))
+            gather(params[THETA], off, size, n, _row(sc, FR_TH, size))
+            gather(params[V0], off, size, n, _row(sc, FR_V, size))
+            if syn:
+                gather(params[RHO_S], off, size, n, _row(sc, FR_RS, size))
+                _fill(_row(sc, FR_CUR, size), size, zero)
+            if adapt:
+                gather(params[RHO_A], off, size, n, _row(sc, FR_RA, size))
+                gather(params[BETA], off, size, n, _row(sc, FR_BE, size))
+                _fill(_row(sc, FR_AD, size), size, zero)
+            if syn and adapt:
+                _forward_block(x, s_out, h_out, i_out, a_out, keep, off, size, leaky, decay, hard, True, True, rest, one, sc)
+            elif syn:
+                _forward_block(x, s_out, h_out, i_out, a_out, keep, off, size, leaky, decay, hard, True, False, rest, one, sc)
+            elif adapt:
+                _forward_block(x, s_out, h_out, i_out, a_out, keep, off, size, leaky, decay, hard, False, True, rest, one, sc)
+            else:
+                _forward_block(x, s_out, h_out, i_out, a_out, keep, off, size, leaky, decay, hard, False, False, rest, one, sc)
 
     @jit
     def _surrogate_grads(z, size, sid, alpha, c, one):
@@ -157,84 +190,130 @@ if numba is not None:
             for i in range(size):
                 z[i] = alpha if abs(z[i]) < c else zero
 
-    @jit
-    def _thresholds(th, be, a_row, adapt, out, size):
-        """A = theta + beta a_{t-1} (theta without adaptation), as the forward computed it."""
-        for i in range(size):
-            out[i] = th[i] + be[i] * a_row[i] if adapt else th[i]
+    @_inline
+    def _backward_block(
+        grad_s, gs_row_step, gs_per_step, grad_h, grad_h_on, h_seq, i_seq, a_seq, grad_x, off, size,
+        leaky, decay, hard, detach, syn, adapt, coupled, rest, sid, alpha, c, one, sc,
+    ):  # fmt: skip
+        """All T steps of one block, backwards; ``syn`` and ``adapt`` come in as constants (one loop per pair).
+
+        The other options enter as selects between values computed unconditionally (see
+        :mod:`numba_loops`), and every load is hoisted out of them, so the main loop stays one
+        straight, vectorizable body. It reads H_t, a_{t-1} (A_t is recomputed), I_{t-1} and the
+        V_{t-1} and surrogate' rows that two short loops computed before it.
+        """
+        steps = h_seq.shape[0]
+        zero = one - one
+        zeros = _row(sc, BR_ZR, size)
+        for t in range(steps - 1, -1, -1):
+            ht = h_seq[t, off : off + size]
+            ap = a_seq[t - 1, off : off + size] if adapt and t > 0 else zeros
+            ip = i_seq[t - 1, off : off + size] if syn and t > 0 else zeros
+            if t > 0:  # V_{t-1} from H_{t-1} and A_{t-1}
+                hp = h_seq[t - 1, off : off + size]
+                a2 = a_seq[t - 2, off : off + size] if adapt and t > 1 else zeros
+                for i in range(size):
+                    hpi = hp[i]
+                    threshold = sc[BR_TH + i] + sc[BR_BE + i] * a2[i] if adapt else sc[BR_TH + i]
+                    sp = one if hpi - threshold >= zero else zero
+                    v_hard = hpi * (one - sp) + rest * sp
+                    v_soft = hpi - threshold * sp
+                    sc[BR_VP + i] = v_hard if hard else v_soft
+            else:
+                _copy(_row(sc, BR_V0L, size), _row(sc, BR_VP, size), size)
+            for i in range(size):
+                threshold = sc[BR_TH + i] + sc[BR_BE + i] * ap[i] if adapt else sc[BR_TH + i]
+                sc[BR_SG + i] = ht[i] - threshold
+            _surrogate_grads(_row(sc, BR_SG, size), size, sid, alpha, c, one)
+            if gs_per_step:
+                _fill(_row(sc, BR_GSC, size), size, grad_s[t, 0])
+                gst = _row(sc, BR_GSC, size)
+            else:
+                gst = grad_s[t * gs_row_step, off : off + size]
+            ght = grad_h[t, off : off + size] if grad_h_on else ht
+            for i in range(size):
+                h, d, gvi, k, vpi, gsi, ghi = ht[i], sc[BR_SG + i], sc[BR_GV + i], sc[BR_KL + i], sc[BR_VP + i], gst[i], ght[i]
+                threshold = sc[BR_TH + i]
+                g_s = gsi
+                if adapt:
+                    api, gai, be = ap[i], sc[BR_GA + i], sc[BR_BE + i]
+                    threshold = threshold + be * api
+                    g_coupled = gsi + gai
+                    g_s = g_coupled if coupled else gsi
+                s = one if h - threshold >= zero else zero
+                grad_h_rest = (rest - h) * d
+                grad_a_rest = (h - rest) * d
+                dv_dh_hard = (one - s) + (zero if detach else grad_h_rest)
+                dv_dh_soft_live = one - threshold * d
+                dv_dh_soft = one if detach else dv_dh_soft_live
+                dv_da_soft_live = threshold * d - s
+                dv_da_hard = zero if detach else grad_a_rest
+                dv_da_soft = zero if detach else dv_da_soft_live
+                g_h = g_s * d + gvi * (dv_dh_hard if hard else dv_dh_soft) + (ghi if grad_h_on else zero)
+                g_a = gvi * (dv_da_hard if hard else dv_da_soft) - g_s * d
+                sc[BR_ATH + i] += g_a
+                if adapt:
+                    sc[BR_ABE + i] += g_a * api
+                    sc[BR_ARA + i] += gai * api
+                    ga_next = sc[BR_RA + i] * gai + be * g_a
+                    sc[BR_GA + i] = ga_next if coupled else zero
+                charge_decay = h - vpi
+                charge_leak = rest - vpi
+                sc[BR_AK + i] += g_h * (charge_decay if decay else charge_leak)
+                gv_leak = g_h * (one - k)
+                sc[BR_GV + i] = gv_leak if leaky else g_h
+                g_x = g_h * k
+                g_i = g_x if decay else g_h
+                if syn:
+                    g_i = g_i + sc[BR_GI + i]
+                    sc[BR_ARS + i] += g_i * ip[i]
+                    sc[BR_GI + i] = sc[BR_RS + i] * g_i
+                sc[BR_GX + i] = g_i
+            _copy(_row(sc, BR_GX, size), grad_x[t, off : off + size], size)  # grad_x may be h_seq itself: kept out of the main loop
 
     @jit
     def backward_items(
         grad_s, gs_row_step, gs_per_step, grad_h, grad_h_on, h_seq, i_seq, a_seq, params, grad_x, acc_out, need,
-        n, block, leaky, decay, hard, detach, syn, adapt, coupled, rest, sid, alpha, c, one, scratch, start, stop,
+        n, block, leaky, decay, hard, detach, syn, adapt, coupled, rest, sid, alpha, c, one, sc, start, stop,
     ):  # fmt: skip
         """dL/dx of work items [start, stop), and per element the accumulators of the quantities' gradients.
 
-        The options enter as selects on loop-invariant flags (see :mod:`numba_loops`); the main loop
-        reads H_t, A_t (carried from the step after), V_{t-1} and a_{t-1}, I_{t-1} of the element.
+        ``sc`` is the slot's flat scratch (rows at constant offsets, as in :func:`forward_items`);
+        only the rows of the quantities the neuron has are gathered and carried.
         """
-        steps, m = h_seq.shape
+        m = h_seq.shape[1]
         zero = one - one
-        kl, th, rs, ra, be, v0l = scratch[0], scratch[1], scratch[2], scratch[3], scratch[4], scratch[5]
-        gv, gi, ga, acc_k, acc_th, acc_rs, acc_ra, acc_be = (scratch[6], scratch[7], scratch[8], scratch[9], scratch[10],
-                                                             scratch[11], scratch[12], scratch[13])  # fmt: skip
-        a_now, a_before, vp, sg, gx, gs_const, zeros = scratch[14], scratch[15], scratch[16], scratch[17], scratch[18], scratch[19], scratch[20]
         for item in range(start, stop):
             off = item * block
             size = min(m, off + block) - off
-            for row, out in ((K, kl), (THETA, th), (RHO_S, rs), (RHO_A, ra), (BETA, be), (V0, v0l)):
-                gather(params[row], off, size, n, out)
-            for row in (gv, gi, ga, acc_k, acc_th, acc_rs, acc_ra, acc_be, zeros):
-                _fill(row, size, zero)
-            last_a = a_seq[steps - 2, off : off + size] if adapt and steps > 1 else zeros[:size]
-            _thresholds(th, be, last_a, adapt, a_now, size)
-            for t in range(steps - 1, -1, -1):
-                if t > 0:
-                    hp = h_seq[t - 1, off : off + size]
-                    a_row = a_seq[t - 2, off : off + size] if adapt and t > 1 else zeros[:size]
-                    _thresholds(th, be, a_row, adapt, a_before, size)
-                    for i in range(size):
-                        sp = one if hp[i] - a_before[i] >= zero else zero
-                        vp[i] = hp[i] * (one - sp) + rest * sp if hard else hp[i] - a_before[i] * sp
-                else:
-                    _copy(v0l, vp, size)
-                ht = h_seq[t, off : off + size]
-                for i in range(size):
-                    sg[i] = ht[i] - a_now[i]
-                _surrogate_grads(sg, size, sid, alpha, c, one)
-                if gs_per_step:
-                    _fill(gs_const, size, grad_s[t, 0])
-                    gst = gs_const[:size]
-                else:
-                    gst = grad_s[t * gs_row_step, off : off + size]
-                ght = grad_h[t if grad_h_on else 0, off : off + size]
-                ap = a_seq[t - 1, off : off + size] if adapt and t > 0 else zeros[:size]
-                ip = i_seq[t - 1, off : off + size] if syn and t > 0 else zeros[:size]
-                for i in range(size):
-                    h, threshold, d = ht[i], a_now[i], sg[i]
-                    s = one if h - threshold >= zero else zero
-                    g_s = gst[i] + ga[i] if coupled else gst[i]
-                    dv_dh_hard = (one - s) + (zero if detach else (rest - h) * d)
-                    dv_dh_soft = one if detach else one - threshold * d
-                    dv_da_hard = zero if detach else (h - rest) * d
-                    dv_da_soft = zero if detach else threshold * d - s
-                    g_h = g_s * d + gv[i] * (dv_dh_hard if hard else dv_dh_soft) + (ght[i] if grad_h_on else zero)
-                    g_a = gv[i] * (dv_da_hard if hard else dv_da_soft) - g_s * d
-                    acc_th[i] += g_a
-                    acc_be[i] += g_a * ap[i]
-                    acc_ra[i] += ga[i] * ap[i]
-                    ga[i] = ra[i] * ga[i] + be[i] * g_a if coupled else zero
-                    acc_k[i] += g_h * ((h - vp[i]) if decay else (rest - vp[i]))
-                    gv[i] = g_h * (one - kl[i]) if leaky else g_h
-                    g_i = (g_h * kl[i] if decay else g_h) + (gi[i] if syn else zero)
-                    acc_rs[i] += g_i * ip[i]
-                    gi[i] = rs[i] * g_i
-                    gx[i] = g_i
-                _copy(gx, grad_x[t, off : off + size], size)  # grad_x may be h_seq itself: kept out of the main loop
-                _copy(a_before, a_now, size)
-            for row, acc in ((K, acc_k), (THETA, acc_th), (RHO_S, acc_rs), (RHO_A, acc_ra), (BETA, acc_be), (V0, gv)):
+            gather(params[K], off, size, n, _row(sc, BR_KL, size))
+            gather(params[THETA], off, size, n, _row(sc, BR_TH, size))
+            gather(params[V0], off, size, n, _row(sc, BR_V0L, size))
+            if syn:
+                gather(params[RHO_S], off, size, n, _row(sc, BR_RS, size))
+            if adapt:
+                gather(params[RHO_A], off, size, n, _row(sc, BR_RA, size))
+                gather(params[BETA], off, size, n, _row(sc, BR_BE, size))
+            for row in range(BR_GV, BR_ZR + BLOCK, BLOCK):  # the carried gradients, the accumulators, the zero row
+                _fill(_row(sc, row, size), size, zero)
+            if syn and adapt:
+                _backward_block(grad_s, gs_row_step, gs_per_step, grad_h, grad_h_on, h_seq, i_seq, a_seq, grad_x, off, size,
+                                leaky, decay, hard, detach, True, True, coupled, rest, sid, alpha, c, one, sc)  # fmt: skip
+            elif syn:
+                _backward_block(grad_s, gs_row_step, gs_per_step, grad_h, grad_h_on, h_seq, i_seq, a_seq, grad_x, off, size,
+                                leaky, decay, hard, detach, True, False, coupled, rest, sid, alpha, c, one, sc)  # fmt: skip
+            elif adapt and coupled:  # ALIF: the constant coupling folds the adaptation gradient's select away
+                _backward_block(grad_s, gs_row_step, gs_per_step, grad_h, grad_h_on, h_seq, i_seq, a_seq, grad_x, off, size,
+                                leaky, decay, hard, detach, False, True, True, rest, sid, alpha, c, one, sc)  # fmt: skip
+            elif adapt:
+                _backward_block(grad_s, gs_row_step, gs_per_step, grad_h, grad_h_on, h_seq, i_seq, a_seq, grad_x, off, size,
+                                leaky, decay, hard, detach, False, True, False, rest, sid, alpha, c, one, sc)  # fmt: skip
+            else:
+                _backward_block(grad_s, gs_row_step, gs_per_step, grad_h, grad_h_on, h_seq, i_seq, a_seq, grad_x, off, size,
+                                leaky, decay, hard, detach, False, False, coupled, rest, sid, alpha, c, one, sc)  # fmt: skip
+            for row, acc in ((K, BR_AK), (THETA, BR_ATH), (RHO_S, BR_ARS), (RHO_A, BR_ARA), (BETA, BR_ABE), (V0, BR_GV)):
                 if need & (1 << row):
-                    _copy(acc, acc_out[row, off : off + size], size)
+                    _copy(_row(sc, acc, size), acc_out[row, off : off + size], size)
 
     @jit
     def sum_rows(flat, n, out):
@@ -249,9 +328,9 @@ if numba is not None:
 
     @jit
     def _worker_start(job, address, rows, dt):
-        """(slot's scratch [rows, BLOCK], whether this worker has a slot) for this worker."""
+        """(slot's flat scratch [rows * BLOCK], whether this worker has a slot) for this worker."""
         slot = _fetch_add(address + 8 * SLOT, 1)
-        scratch = numba.carray(_address_pointer(job[SCRATCH]), (job[WORKERS], rows, BLOCK), dt)
+        scratch = numba.carray(_address_pointer(job[SCRATCH]), (job[WORKERS], rows * BLOCK), dt)
         return scratch[min(slot, job[WORKERS] - 1)], slot < job[WORKERS]
 
     @jit
