@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Forward+backward time and memory of spikedyn's neurons against SpikingJelly, snnTorch and Norse.
 
-Usage: ``python benchmarks/neuron.py [--quick] [--only SUBSTRING] [--mode MODE] [--out PATH]``, or
+Usage: ``python benchmarks/neuron.py [--quick | --headline] [--only SUBSTRING[,SUBSTRING...]] [--mode MODE] [--out PATH]``, or
 ``python benchmarks/neuron.py --sweep`` for the shape sweep (:mod:`neuron_sweep`); see
 benchmarks/README.md for what is measured, in which modes (best case, user-first), and what each
 column means. Every measurement runs in a fresh subprocess of this script (``--worker``), so heap
@@ -74,7 +74,7 @@ def select_contenders(only: str | None) -> tuple[list[Contender], list[str]]:
     """(contenders to run, notes on the ones left out)."""
     chosen, skipped = [], []
     for contender in CONTENDERS.values():
-        if only and only.lower() not in contender.key.lower():
+        if only and not any(part.strip().lower() in contender.key.lower() for part in only.split(",")):
             continue
         reason = contender.missing()
         if reason is None:
@@ -87,7 +87,7 @@ def select_contenders(only: str | None) -> tuple[list[Contender], list[str]]:
 def plan(args: argparse.Namespace) -> tuple[list[list[Spec]], list[str]]:
     """Batches of specs, one batch per subprocess (all of one mode under --quick)."""
     contenders, skipped = select_contenders(args.only)
-    configs = QUICK_CONFIGS if args.quick else FULL_CONFIGS
+    configs = QUICK_CONFIGS if args.quick else (SUMMARY_CONFIG,) if args.headline else FULL_CONFIGS
     repeats = 2 if args.quick else args.repeats
     specs = [
         Spec(c.key, cfg.steps, cfg.total, mode, repeats, args.threads, args.budget)
@@ -132,10 +132,11 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny size, 2 repeats, one subprocess per mode")
     parser.add_argument("--out", type=Path, help=f"JSON output path (default {DEFAULT_OUT.name}, or {SWEEP_OUT.name} with --sweep)")
+    parser.add_argument("--headline", action="store_true", help=f"only the summary's size ({SUMMARY_CONFIG.label()}): the README's figures")
     parser.add_argument("--repeats", type=int, default=30, help="timed repeats (fewer when over --budget)")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds of timed forward+backward per measurement")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads in each worker")
-    parser.add_argument("--only", help="run only contenders whose 'name [backend]' contains this (case-insensitive)")
+    parser.add_argument("--only", help="run only contenders whose 'name [backend]' contains this, or one of these comma-separated (case-insensitive)")
     parser.add_argument("--mode", action="append", choices=list(MODES), help="run only this mode (repeatable; default: all)")
     parser.add_argument("--sweep", action="store_true", help="the shape sweep instead: fused vs reference vs SJ on 2-D to 5-D shapes")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
@@ -168,7 +169,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     modes = {name: MODES[name].describe() for name in args.mode}
     data = {
         "machine": machine,
-        "settings": {"quick": args.quick, "repeats": args.repeats, "budget_s": args.budget, "only": args.only,
+        "settings": {"quick": args.quick, "headline": args.headline, "repeats": args.repeats, "budget_s": args.budget, "only": args.only,
                      "batch": BATCH, "dtype": "float32", "modes": modes, "alternating": ALTERNATING},  # fmt: skip
         "results": records,
         "summary": {"config": asdict(summary_config), **summary},

@@ -179,7 +179,9 @@ def all_contenders() -> list[Contender]:
     contenders.append(Contender("SJ PLIF", "torch.compile", spikingjelly_builder(True), "spikingjelly", "2.0"))
     contenders.append(Contender("snnTorch Leaky", "eager", snntorch_build, "snntorch", "1.0"))
     contenders.append(Contender("Norse LIF", "eager", norse_build, "norse", "1.1"))
-    return contenders
+    from neuron_extended_contenders import extended_contenders  # it builds on this module's Contender
+
+    return contenders + extended_contenders()
 
 
 CONTENDERS = {c.key: c for c in all_contenders()}

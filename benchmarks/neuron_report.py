@@ -104,8 +104,30 @@ def summarize(records: list[dict[str, Any]], config: Config, modes: Iterable[str
             layer = get(mode, "spikedyn PLIF(layer)", backend)
             figures[f"per_neuron_tau_cost_pct_{backend}"] = _percent(get(mode, "spikedyn PLIF(neuron)", backend), layer)
             figures[f"imp_cost_pct_{backend}"] = _percent(get(mode, "spikedyn PLIF(layer)+IMP", backend), layer)
+        for name, peers in EXTENDED:
+            ours = get(mode, f"spikedyn {name}", "fused")
+            figures[f"fused_{name}_ms"], figures[f"fused_{name}_over_PLIF"] = ms(ours), _ratio(ours, fused)
+            for peer in peers:
+                figures[f"{peer}_ms"], figures[f"speedup_{name}_vs_{peer}"] = ms(get(mode, peer, "eager")), _ratio(get(mode, peer, "eager"), ours)
         summary[mode] = figures
     return summary
+
+
+# spikedyn's neurons beyond tau and the peers' models of the same kind (benchmarks/neuron_extended_contenders.py)
+EXTENDED = (("ALIF", ("Norse LSNN",)), ("CubaLIF", ("Norse LIF current-based", "snnTorch Synaptic")))
+
+
+def _extended_lines(mode: str, f: dict[str, float | None]) -> list[str]:
+    """Per extended neuron that ran: its time, its ratio to the fused PLIF, and the peers' ratios to it."""
+    lines = []
+    for name, peers in EXTENDED:
+        if f.get(f"fused_{name}_ms") is None:
+            continue
+        versus = [f"{peer} {_num(f[f'{peer}_ms'], digits=2)} ms (x{_num(f[f'speedup_{name}_vs_{peer}'], digits=2)})"
+                  for peer in peers if f.get(f"{peer}_ms") is not None]  # fmt: skip
+        lines.append(f"  [{mode}] spikedyn {name} [fused] {_num(f[f'fused_{name}_ms'], digits=2)} ms, "
+                     f"{_num(f[f'fused_{name}_over_PLIF'], digits=2)}x the fused PLIF's; " + "; ".join(versus))  # fmt: skip
+    return lines
 
 
 def format_summary(summary: dict[str, dict[str, float | None]], config: Config, versions: dict[str, str | None]) -> str:
@@ -128,6 +150,7 @@ def format_summary(summary: dict[str, dict[str, float | None]], config: Config, 
         ]
         ours = f"spikedyn PLIF(layer) [fused] {_num(f['fused_PLIF_layer_alternating_ms'], digits=2)} ms"
         lines.append(f"  [{mode}] alternating with a matmul: " + "; ".join([ours, *peers]))
+        lines += _extended_lines(mode, f)
         if f["SJ_compile_s"] is not None:
             lines.append(f"  [{mode}] SJ torch.compile's first call took {_num(f['SJ_compile_s'])} s more than its median")
         for backend in ("fused", "reference"):
