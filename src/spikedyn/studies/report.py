@@ -104,7 +104,7 @@ def format_check(result: CheckResult, unit: str, adjusted: float | None = None) 
     interval = "-" if c.ci_low is None else f"{value_text(c.ci_low, unit, True)}, {value_text(c.ci_high, unit, True)}"
     margin = f"{value_text(check.margin, unit)} {difference_unit(unit)}".rstrip()
     expected = {"positive": "> 0", "negative": "< 0", "equivalent": f"within ±{margin}", "noninferior": f"> -{margin}"}[check.expect]
-    if check.margin and check.expect != "equivalent":
+    if check.margin and check.expect in ("positive", "negative"):
         expected += f", by {margin} or more"
     notes = "; ".join(result.notes)
     cells = [check.label, describe(result.group) or "-", f"{value_text(c.estimate, unit, True)} [{interval}] {difference_unit(unit)}",
