@@ -13,7 +13,7 @@ import spikedyn
 from spikedyn.api import _config
 from spikedyn.data import build_dataset
 from spikedyn.training.config import ConfigError, load_config
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.schema import ExperimentConfig
 
 #: The offline digits run on a budget of seconds.
 TINY = {"trainer": {"max_epochs": 1, "progress_bar": False}, "data": {"options": {"time_steps": 2}, "batch_size": 64},

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from spikedyn.analysis.run_records import RunRecords
-    from spikedyn.training.schema import ExperimentConfig
+    from spikedyn.training.config.schema import ExperimentConfig
 
 def _dotted(overrides: Mapping[str, object]) -> dict[str, object]:
     """Keyword overrides as {"dotted.key": value}: ``trainer__max_epochs=5`` and ``trainer={"max_epochs": 5}`` alike.
@@ -40,9 +40,9 @@ def _dotted(overrides: Mapping[str, object]) -> dict[str, object]:
 def _config(config: object, overrides: Mapping[str, object]) -> ExperimentConfig:
     """The validated config that ``config`` (a path, a packaged name, a mapping, a config or None) and the overrides describe."""
     from spikedyn.training.config import config_to_dict, config_with_values
-    from spikedyn.training.config_names import find_config
-    from spikedyn.training.config_yaml import read_file
-    from spikedyn.training.schema import ExperimentConfig
+    from spikedyn.training.config.names import find_config
+    from spikedyn.training.config.reading import read_file
+    from spikedyn.training.config.schema import ExperimentConfig
 
     if config is None:
         base, source = {}, "<defaults>"
@@ -72,7 +72,7 @@ class Run:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        from spikedyn.training.run_folder import RunFolder
+        from spikedyn.training.runs.folder import RunFolder
 
         self.path = RunFolder.open(path).path
 
@@ -95,7 +95,7 @@ class Run:
     @property
     def summary(self) -> dict[str, Any]:
         """summary.json as it is now: status, epochs, the accuracy its protocol reports, tau, silent layers."""
-        from spikedyn.training.run_folder import RunFolder
+        from spikedyn.training.runs.folder import RunFolder
 
         return RunFolder(self.path).summary()
 
@@ -128,8 +128,8 @@ class Run:
 
     def resume(self, **overrides: object) -> Run:
         """Continue the run from its last checkpoint, e.g. ``run.resume(trainer__max_epochs=60)``; returns it."""
-        from spikedyn.training.config_types import ConfigError
-        from spikedyn.training.resume import RESUME_KEYS, experiment_changes
+        from spikedyn.training.config.types import ConfigError
+        from spikedyn.training.runs.resume import RESUME_KEYS, experiment_changes
         from spikedyn.training.train import train as train_run
 
         config = _config(self.path / "config.yaml", overrides)

@@ -8,7 +8,7 @@ from pathlib import Path
 import flatbuffers
 import numpy as np
 
-from spikedyn.data.nmnist_format import write_nmnist_file
+from spikedyn.data.events.nmnist_format import write_nmnist_file
 
 AEDAT4_MAGIC = b"#!AER-DAT4.0\r\n"
 #: The IOHeader's Zstd compression value; the only compression these helpers write.

@@ -12,11 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikedyn.data import aedat4, aedat4_decode
-from spikedyn.data.aedat4 import read_aedat4, scan_aedat4
+from spikedyn.data.events import aedat4 as aedat4
+
+from spikedyn.data.events import aedat4_decode as aedat4_decode
+from spikedyn.data.events.aedat4 import read_aedat4, scan_aedat4
 from spikedyn.data.base import DatasetInfo
-from spikedyn.data.event_dataset import EventFrameDataset
-from spikedyn.data.event_errors import EventFileError
+from spikedyn.data.events.dataset import EventFrameDataset
+from spikedyn.data.events.errors import EventFileError
 from tests.data.event_files import ZSTD, write_aedat4
 from tests.data.events import random_events
 from tests.data.fuzz import mutations
@@ -136,7 +138,7 @@ def test_a_decoder_that_aborts_ends_only_its_child(tmp_path, monkeypatch):
 _CAPPED_READ = textwrap.dedent(
     """
     import resource, sys
-    from spikedyn.data.aedat4 import read_aedat4
+    from spikedyn.data.events.aedat4 import read_aedat4
     size = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmSize:")) * 1024
     resource.setrlimit(resource.RLIMIT_AS, (size + (1 << 30), size + (1 << 30)))  # a container's memory cap
     try:

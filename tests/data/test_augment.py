@@ -15,7 +15,7 @@ from spikedyn.data.augment import (
     affine,
     erase,
 )
-from spikedyn.data.spikformer_augment import IMP_NCALTECH101_CONFIG_SPACE, SpikformerDVSAugment
+from spikedyn.data.events.spikformer_augment import IMP_NCALTECH101_CONFIG_SPACE, SpikformerDVSAugment
 
 
 def seeded(seed: int = 0) -> torch.Generator:

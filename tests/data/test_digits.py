@@ -9,8 +9,8 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-import spikedyn.data.digits  # noqa: F401  (registers "digits")
-from spikedyn.data.digits import digits_split
+import spikedyn.data.static.digits  # noqa: F401  (registers "digits")
+from spikedyn.data.static.digits import digits_split
 from spikedyn.data.registry import build_dataset, dataset_options, list_datasets
 
 LABELS = load_digits().target

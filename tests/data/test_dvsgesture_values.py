@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikedyn.data.event_errors import EventFileError
-from spikedyn.data.event_sources import DVSGESTURE_SOURCE
+from spikedyn.data.events.errors import EventFileError
+from spikedyn.data.events.sources import DVSGESTURE_SOURCE
 from tests.data.event_files import write_dvsgesture_npy
 from tests.data.events import random_events
 

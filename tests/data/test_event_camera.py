@@ -9,10 +9,10 @@ import pytest
 import tonic
 from scipy import ndimage
 
-from spikedyn.data import event_camera
-from spikedyn.data.digits import digit_images, upscale_images
-from spikedyn.data.event_camera import SACCADE_PATH, simulate_saccades, simulate_video
-from spikedyn.data.nmnist_format import NMNIST_DTYPE, write_nmnist_file
+from spikedyn.data.events import camera as event_camera
+from spikedyn.data.static.digits import digit_images, upscale_images
+from spikedyn.data.events.camera import SACCADE_PATH, simulate_saccades, simulate_video
+from spikedyn.data.events.nmnist_format import NMNIST_DTYPE, write_nmnist_file
 
 DIGITS = upscale_images(digit_images()[0][:6], 3)  # 24x24
 

@@ -9,14 +9,14 @@ import pytest
 import tonic
 
 from spikedyn.data import build_dataset
-from spikedyn.data.digits import digit_images, digits_split, upscale_images
-from spikedyn.data.event_camera import simulate_saccades
-from spikedyn.data.event_digits import (
+from spikedyn.data.static.digits import digit_images, digits_split, upscale_images
+from spikedyn.data.events.camera import simulate_saccades
+from spikedyn.data.events.digits import (
     ensure_event_digits,
     event_digits_files,
     event_digits_parameters,
 )
-from spikedyn.data.nmnist_format import NMNIST_DTYPE
+from spikedyn.data.events.nmnist_format import NMNIST_DTYPE
 
 # --- event_digits ------------------------------------------------------------------------------------
 

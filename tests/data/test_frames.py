@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from spikedyn.data.frames import events_to_frames, in_time_order
+from spikedyn.data.events.frames import events_to_frames, in_time_order
 from tests.data.events import make_events, random_events
 
 

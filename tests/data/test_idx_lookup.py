@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikedyn.data import build_dataset, static_files
-from spikedyn.data.static_files import IDX_FILES, RAW_SIZES
+from spikedyn.data import build_dataset
+
+from spikedyn.data.static import files as static_files
+from spikedyn.data.static.files import IDX_FILES, RAW_SIZES
 from tests.data.static_writers import LABELS_MAGIC, idx_bytes, random_set, write_mnist_files
 
 EVERY_FILE = [name for names in IDX_FILES.values() for name in names]

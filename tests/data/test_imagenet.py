@@ -11,8 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
-from spikedyn.data import imagenet as imagenet_module
-from spikedyn.data.imagenet import (
+from spikedyn.data.static import imagenet as imagenet_module
+from spikedyn.data.static.imagenet import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     RandomResizedCrop,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from spikedyn.data.static_files import read_cifar_batch
+from spikedyn.data.static.files import read_cifar_batch
 from tests.data.static_writers import cifar_batches, random_set
 
 ARCHIVE = "cifar-10-python.tar.gz"

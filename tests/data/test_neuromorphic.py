@@ -8,7 +8,7 @@ import torch
 
 from spikedyn.data import build_dataset, events_to_frames
 from spikedyn.data.augment import NeuromorphicAugment, RandomHorizontalFlip
-from spikedyn.data.spikformer_augment import IMP_NCALTECH101_CONFIG_SPACE, SPIKFORMER_DVS_SPACE, SpikformerDVSAugment
+from spikedyn.data.events.spikformer_augment import IMP_NCALTECH101_CONFIG_SPACE, SPIKFORMER_DVS_SPACE, SpikformerDVSAugment
 from tests.data.event_files import write_aedat4, write_bin, write_dvsgesture_npy
 from tests.data.events import random_events
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import tonic
 
-from spikedyn.data import nmnist_format
-from spikedyn.data.nmnist_format import (
+from spikedyn.data.events import nmnist_format as nmnist_format
+from spikedyn.data.events.nmnist_format import (
     NMNIST_DTYPE,
     encode_nmnist_events,
     write_nmnist_file,

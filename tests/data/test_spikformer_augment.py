@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from spikedyn.data.augment import affine
-from spikedyn.data.spikformer_augment import (
+from spikedyn.data.events.spikformer_augment import (
     IMP_NCALTECH101_CONFIG_SPACE,
     OPERATIONS,
     SPIKFORMER_DVS_SPACE,

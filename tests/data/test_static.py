@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from spikedyn.data import static_files
+from spikedyn.data.static import files as static_files
 from spikedyn.data.augment import (
     Compose,
     RandomAffine,
@@ -17,8 +17,8 @@ from spikedyn.data.augment import (
     RandomHorizontalFlip,
 )
 from spikedyn.data.registry import build_dataset, dataset_options, list_datasets
-from spikedyn.data.static import StaticImageDataset, load_static
-from spikedyn.data.static_files import read_cifar_batch
+from spikedyn.data.static.images import StaticImageDataset, load_static
+from spikedyn.data.static.files import read_cifar_batch
 from tests.data.static_writers import (
     IMAGES_MAGIC,
     LABELS_MAGIC,

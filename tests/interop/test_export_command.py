@@ -14,7 +14,7 @@ from spikedyn.cli import main
 from spikedyn.data import build_dataset
 from spikedyn.training.config import config_to_dict, load_config
 from spikedyn.training.factories import build_model_from_config
-from spikedyn.training.run_folder import RunFolder
+from spikedyn.training.runs.folder import RunFolder
 
 #: The digits default, small: T=2, FC16, one log-normal tau per neuron.
 TINY = ["data.options.time_steps=2", "model.options.fc_features=16", "model.neuron.tau_shape=neuron",

@@ -1,6 +1,6 @@
 """Verified against a real client, Norse 1.1: its importer runs spikedyn's export, and its exports run in spikedyn.
 
-Convention differences met on the way (see spikedyn.interop and the README):
+Convention differences met on the way (see spikedyn.interop and docs/tutorials/nir-norse.md):
 - Norse runs NIR graphs batched, and its Flatten takes NIR's start_dim as is, which counts no
   batch dimension: a graph with a Flatten must be fed one sample at a time ([C, H, W] per step).
 - Norse's LIF reads tau_mem_inv = 1/tau and steps v += dt tau_mem_inv (v_leak - v + I) with its

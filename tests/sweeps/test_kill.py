@@ -7,7 +7,7 @@ import time
 import pytest
 
 from spikedyn.cli import main
-from spikedyn.training.run_lock import lock_held
+from spikedyn.training.runs.lock import lock_held
 from tests.sweeps.sweeps import TINY, summary, write_sweep
 
 pytestmark = [pytest.mark.drill, pytest.mark.slow]

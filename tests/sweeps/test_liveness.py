@@ -15,8 +15,8 @@ from spikedyn.cli import main
 from spikedyn.sweeps.state import run_state
 from spikedyn.sweeps.sweep import Sweep
 from spikedyn.training.config import load_config, save_config
-from spikedyn.training.run_lock import RunInUse, RunLock, lock_held
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.runs.lock import RunInUse, RunLock, lock_held
+from spikedyn.training.config.schema import ExperimentConfig
 from tests.sweeps.sweeps import write_sweep
 
 pytestmark = pytest.mark.drill

@@ -12,8 +12,8 @@ import pytest
 from spikedyn.cli import main
 from spikedyn.sweeps.state import run_state
 from spikedyn.training.config import load_config, save_config
-from spikedyn.training.run_lock import RunFolderLost, RunLock, check_run_held
-from spikedyn.training.runs import mark_started, missing_runs
+from spikedyn.training.runs.lock import RunFolderLost, RunLock, check_run_held
+from spikedyn.training.runs.listing import mark_started, missing_runs
 from tests.sweeps.sweeps import TINY, summary, write_sweep
 
 pytestmark = pytest.mark.drill

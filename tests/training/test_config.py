@@ -17,9 +17,9 @@ from spikedyn.training.config import (
     save_config,
 )
 from spikedyn.data import dataset_defaults
-from spikedyn.training.config_resolve import resolved
-from spikedyn.training.config_yaml import MAX_BYTES, MAX_DEPTH, MAX_VALUES, read_file
-from spikedyn.training.schema import ExperimentConfig, NeuronConfig
+from spikedyn.training.config.resolve import resolved
+from spikedyn.training.config.reading import MAX_BYTES, MAX_DEPTH, MAX_VALUES, read_file
+from spikedyn.training.config.schema import ExperimentConfig, NeuronConfig
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

@@ -6,7 +6,7 @@ import pytest
 
 from spikedyn.cli import main
 from spikedyn.training.config import ConfigError, config_from_dict, load_config
-from spikedyn.training.config_yaml import MAX_INT_DIGITS
+from spikedyn.training.config.reading import MAX_INT_DIGITS
 
 HUGE = "1" + "0" * 99_999  # 100,000 digits: int() of it raises "Exceeds the limit (4300 digits)"
 

@@ -14,7 +14,7 @@ from spikedyn.training.factories import (
     build_model_from_config,
     neuron_factory,
 )
-from spikedyn.training.schema import SOURCE_ASPECTS
+from spikedyn.training.config.schema import SOURCE_ASPECTS
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 EXPERIMENTS = sorted(CONFIGS.glob("*.yaml"))

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from spikedyn.training.checkpoint import load_checkpoint
+from spikedyn.training.runs.checkpoint import load_checkpoint
 from spikedyn.training.config import ConfigError, load_config
-from spikedyn.training.divergence import Diverged, check_step_loss, divergence
-from spikedyn.training.experiment_digest import experiment_digest
-from spikedyn.training.run_folder import RunFolder
+from spikedyn.training.runs.divergence import Diverged, check_step_loss, divergence
+from spikedyn.training.runs.digest import experiment_digest
+from spikedyn.training.runs.folder import RunFolder
 from spikedyn.training.train import train
 from tests.training.runs import FAST, cli
 
@@ -139,8 +139,8 @@ def test_every_single_bit_flip_of_a_checkpoints_zip_records_is_a_one_line_error(
 def test_a_run_whose_folder_is_deleted_stops_without_recreating_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from spikedyn.training.records import RunRecorder
-    from spikedyn.training.run_lock import RunFolderLost
+    from spikedyn.training.runs.records import RunRecorder
+    from spikedyn.training.runs.lock import RunFolderLost
 
     folder = tmp_path / "run"
 
@@ -156,7 +156,7 @@ def test_a_run_whose_folder_is_deleted_stops_without_recreating_it(tmp_path: Pat
 
 def test_table_names_the_runs_of_a_sweep_that_are_missing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from spikedyn.cli import main
-    from spikedyn.training.runs import STARTED
+    from spikedyn.training.runs.listing import STARTED
 
     sweep = tmp_path / "sweep"
     (sweep / STARTED).mkdir(parents=True)

@@ -7,8 +7,8 @@ import yaml
 from spikedyn.cli import main
 from spikedyn.data import dataset_defaults
 from spikedyn.training.config import config_to_dict, load_config, save_config
-from spikedyn.training.config_names import packaged_configs
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.names import packaged_configs
+from spikedyn.training.config.schema import ExperimentConfig
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

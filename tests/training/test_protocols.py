@@ -10,8 +10,8 @@ from spikedyn.training.config import ConfigError, load_config
 from spikedyn.training.datamodule import SpikeDataModule
 from spikedyn.training.evaluate import evaluate
 from spikedyn.training.protocols import accuracy_lines, max_test_info, protocol_a, protocol_b, protocol_fields, reported
-from spikedyn.training.records import history_csv
-from spikedyn.training.summary_fields import tau_summary
+from spikedyn.training.runs.records import history_csv
+from spikedyn.training.runs.summary import tau_summary
 from spikedyn.training.train import train
 from tests.training.runs import history
 

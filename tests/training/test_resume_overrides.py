@@ -5,7 +5,7 @@ from contextlib import ExitStack
 import pytest
 
 from spikedyn.training.config import ConfigError, load_config, save_config
-from spikedyn.training.resume import RESUME_KEYS, experiment_changes, resume_config
+from spikedyn.training.runs.resume import RESUME_KEYS, experiment_changes, resume_config
 from spikedyn.training.train import _exact_run_folder
 
 SETTINGS = ["trainer.max_epochs=40", "trainer.progress_bar=false", "trainer.loggers=[csv]", "data.num_workers=2", "records.tensorboard=false"]

@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from spikedyn.atomic import write_bytes_atomically
-from spikedyn.training.checkpoint import load_checkpoint
+from spikedyn.training.runs.checkpoint import load_checkpoint
 from spikedyn.training.config import ConfigError, load_config
-from spikedyn.training.divergence import Diverged, divergence
-from spikedyn.training.run_lock import RunInUse, RunLock
-from spikedyn.training.stops import DiskFull
+from spikedyn.training.runs.divergence import Diverged, divergence
+from spikedyn.training.runs.lock import RunInUse, RunLock
+from spikedyn.training.runs.stops import DiskFull
 from spikedyn.training.train import train
 
 QUICK = ["trainer.progress_bar=false", "records.tensorboard=false", "data.batch_size=64", "data.options.time_steps=2"]

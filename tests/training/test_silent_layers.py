@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from spikedyn.training.divergence import divergence
+from spikedyn.training.runs.divergence import divergence
 from spikedyn.training.layer_stats import newly_silent, silent_layers
 from tests.training.runs import cli, only_run
 

@@ -10,10 +10,10 @@ import torch
 from torch import nn
 
 from spikedyn.neurons import BaseNeuron
-from spikedyn.training import divergence as divergence_module
+from spikedyn.training.runs import divergence as divergence_module
 from spikedyn.training.config import load_config
 from spikedyn.training.module import SpikingClassifier
-from spikedyn.training.run_folder import RunFolder
+from spikedyn.training.runs.folder import RunFolder
 from spikedyn.training.train import train
 from tests.training.runs import FAST, history
 

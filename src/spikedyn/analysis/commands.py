@@ -165,7 +165,7 @@ def missing_in_sweeps(patterns: list[str]) -> dict[str, str]:
     sweeps whose run folders they name."""
     import glob
 
-    from spikedyn.training.runs import STARTED, missing_runs
+    from spikedyn.training.runs.listing import STARTED, missing_runs
 
     folders = {Path(match) for pattern in patterns for match in (glob.glob(pattern) or [pattern])}
     sweeps = {folder for folder in folders if (folder / STARTED).is_dir()} | {folder.parent for folder in folders if (folder.parent / STARTED).is_dir()}

@@ -16,7 +16,7 @@ from spikedyn.data.base import DatasetInfo
 from spikedyn.training.evaluate import load_network
 from spikedyn.training.layer_stats import spiking_layers
 from spikedyn.training.protocols import dataset_options
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.schema import ExperimentConfig
 
 CHECKPOINTS = ("best", "last")
 

@@ -22,7 +22,7 @@ from spikedyn.analysis.run_records import MissingRecords, RunRecords, load_run
 from spikedyn.analysis.save import figure_bytes
 from spikedyn.atomic import write_bytes_atomically
 from spikedyn.training.protocols import accuracy_lines
-from spikedyn.training.runs import run_status
+from spikedyn.training.runs.listing import run_status
 
 STYLE = (
     "body{font:14px/1.45 sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"

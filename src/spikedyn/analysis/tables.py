@@ -22,8 +22,8 @@ from spikedyn.analysis.run_records import RunRecords, load_run
 from spikedyn.analysis.statistics import CONFIDENCE, summarize
 from spikedyn.atomic import write_bytes_atomically
 from spikedyn.training.protocols import RULES, max_test_info, reported
-from spikedyn.training.resume import SETTINGS_KEYS
-from spikedyn.training.runs import run_status
+from spikedyn.training.runs.resume import SETTINGS_KEYS
+from spikedyn.training.runs.listing import run_status
 
 IGNORED_KEYS = ("seed", "output_dir", "description", "sources")  # runs differing only in these are one configuration
 #: Settings that change how a run is shown or where it ran, not what it learns.

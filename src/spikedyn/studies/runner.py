@@ -27,7 +27,7 @@ from spikedyn.atomic import write_bytes_atomically
 from spikedyn.studies.records import RECORDS, export_all
 from spikedyn.studies.report import Context, machine, write_report
 from spikedyn.studies.study import Study
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.schema import ExperimentConfig
 
 INPUTS = "inputs"
 SWEEP_FILE = "sweep.yaml"

@@ -9,7 +9,7 @@ from spikedyn.sweeps.expand import SweepRun
 from spikedyn.sweeps.keys import flatten
 from spikedyn.sweeps.sweep_file import SweepFile
 from spikedyn.training.config import ConfigError, config_to_dict, load_config
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.schema import ExperimentConfig
 
 
 def run_config(run: SweepRun, sweep_path: Path) -> ExperimentConfig:

@@ -17,7 +17,7 @@ from typing import Any
 
 from spikedyn.sweeps.naming import key_labels, run_name, value_text
 from spikedyn.sweeps.sweep_file import SweepFile
-from spikedyn.training.config_types import ConfigError
+from spikedyn.training.config.types import ConfigError
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from spikedyn.training.config_types import field_names, field_types, unknown_key
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.types import field_names, field_types, unknown_key
+from spikedyn.training.config.schema import ExperimentConfig
 
 
 def _takes_any_key(tp: object) -> bool:

@@ -27,8 +27,8 @@ from spikedyn.sweeps.expand import SweepRun
 from spikedyn.sweeps.orphans import PARENT_VARIABLE
 from spikedyn.sweeps.state import run_state
 from spikedyn.sweeps.sweep import LOG, Sweep
-from spikedyn.training.run_folder import RunFolder, now
-from spikedyn.training.runs import mark_started
+from spikedyn.training.runs.folder import RunFolder, now
+from spikedyn.training.runs.listing import mark_started
 
 INTERRUPTED = 130
 POLL_S = 0.1

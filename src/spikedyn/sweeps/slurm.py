@@ -18,8 +18,8 @@ from submitit.helpers import Checkpointable, DelayedSubmission
 from spikedyn.sweeps.expand import SweepRun
 from spikedyn.sweeps.slurm_parameters import executor_arguments
 from spikedyn.sweeps.sweep import Sweep
-from spikedyn.training.runs import mark_started
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.runs.listing import mark_started
+from spikedyn.training.config.schema import ExperimentConfig
 
 SUBMITIT_FOLDER = ".submitit"  # submitit's pickles and the tasks' logs, in the sweep's folder
 
@@ -32,8 +32,8 @@ class SweepTask(Checkpointable):
 
     def __call__(self, config: ExperimentConfig, run_dir: str, threads: int = 1) -> str:
         from spikedyn.sweeps.task import train_run
-        from spikedyn.training.run_folder import RunFolder
-        from spikedyn.training.stops import RunInterrupted
+        from spikedyn.training.runs.folder import RunFolder
+        from spikedyn.training.runs.stops import RunInterrupted
 
         try:
             return str(train_run(config, run_dir, threads).get("status"))

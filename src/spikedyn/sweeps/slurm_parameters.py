@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spikedyn.training.config_types import unknown_key
+from spikedyn.training.config.types import unknown_key
 
 #: Arguments of submitit's executor itself rather than of each job.
 CONSTRUCTOR = ("max_num_timeout",)

@@ -1,6 +1,6 @@
 """The state of one run of a sweep, read from its folder: pending, running, stopped, completed, failed or missing.
 
-A run is running while a process holds its run.lock (:func:`~spikedyn.training.run_lock.lock_held`),
+A run is running while a process holds its run.lock (:func:`~spikedyn.training.runs.lock.lock_held`),
 whatever pid the lock file names: an ended process holds no lock, even one not yet reaped (a
 zombie), and a pid may have been given to another process since. Only where flock cannot tell
 (no ``fcntl``, a file system without it) does the pid decide; and a lock taken on another host
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spikedyn.training.run_folder import RunFolder
-from spikedyn.training.run_lock import lock_held, lock_holder
-from spikedyn.training.runs import lost_reason, process_alive
+from spikedyn.training.runs.folder import RunFolder
+from spikedyn.training.runs.lock import lock_held, lock_holder
+from spikedyn.training.runs.listing import lost_reason, process_alive
 
 #: pending: not started; running: a process holds its lock; stopped: interrupted or killed, it resumes from its last
 #: checkpoint; completed: all its epochs are done; failed (or diverged): retried only with --retry-failed; missing:

@@ -11,10 +11,10 @@ from spikedyn.sweeps.configs import run_config, validate
 from spikedyn.sweeps.expand import SweepRun, expand
 from spikedyn.sweeps.state import RunState, run_state
 from spikedyn.sweeps.sweep_file import SweepFile, read_sweep_file
-from spikedyn.training.config_types import ConfigError
-from spikedyn.training.resume import RESUME_KEYS, SETTINGS_KEYS, experiment_changes
-from spikedyn.training.run_folder import RunFolder
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.types import ConfigError
+from spikedyn.training.runs.resume import RESUME_KEYS, SETTINGS_KEYS, experiment_changes
+from spikedyn.training.runs.folder import RunFolder
+from spikedyn.training.config.schema import ExperimentConfig
 
 DEFAULT_OUT = "runs"
 COPY = "sweep.yaml"  # the sweep file as it was last run, beside its runs (spikedyn table reads its comparisons)

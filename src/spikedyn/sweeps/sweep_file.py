@@ -37,9 +37,9 @@ from typing import Any
 
 from spikedyn.sweeps.keys import flatten, key_problem
 from spikedyn.sweeps.slurm_parameters import slurm_parameter_problem
-from spikedyn.training.config_checks import raise_problems
-from spikedyn.training.config_types import ConfigError, Problems, shown, unknown_key
-from spikedyn.training.config_yaml import parse_yaml, read_text_limited
+from spikedyn.training.config.checks import raise_problems
+from spikedyn.training.config.types import ConfigError, Problems, shown, unknown_key
+from spikedyn.training.config.reading import parse_yaml, read_text_limited
 
 TOP_LEVEL = ("name", "description", "base", "bases", "overrides", "grid", "variants", "seeds", "threads", "comparisons", "slurm", "max_runs")
 #: The torch threads of every run of a sweep that does not set ``threads``.

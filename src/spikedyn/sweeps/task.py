@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.schema import ExperimentConfig
 
 
 def train_run(config: ExperimentConfig, run_dir: str | os.PathLike[str], threads: int = 1) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from lightning.pytorch.accelerators import AcceleratorRegistry, CUDAAccelerator, MPSAccelerator
 
-from spikedyn.training.config_checks import raise_problems
-from spikedyn.training.config_types import Problems, nearest
-from spikedyn.training.schema import TrainerConfig
+from spikedyn.training.config.checks import raise_problems
+from spikedyn.training.config.types import Problems, nearest
+from spikedyn.training.config.schema import TrainerConfig
 
 AUTO, CPU, GPU = "auto", "cpu", "gpu"  # "gpu" is Lightning's name for CUDA, or Apple's MPS where CUDA is missing
 

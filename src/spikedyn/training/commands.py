@@ -13,7 +13,7 @@ from spikedyn.subcommands import command_help
 from spikedyn.training.protocols import accuracy_lines, percent
 
 if TYPE_CHECKING:
-    from spikedyn.training.schema import ExperimentConfig
+    from spikedyn.training.config.schema import ExperimentConfig
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # src/spikedyn
 
@@ -95,8 +95,8 @@ def _user_error(error: Exception) -> bool:
     stopped for a reason are; so are the ValueErrors and RuntimeErrors spikedyn raises on purpose
     (a damaged checkpoint, a failed download). Anything else keeps its traceback.
     """
-    from spikedyn.training.config_types import ConfigError
-    from spikedyn.training.stops import RunStopped
+    from spikedyn.training.config.types import ConfigError
+    from spikedyn.training.runs.stops import RunStopped
 
     if isinstance(error, (ConfigError, OSError, RunStopped)):
         return True
@@ -105,7 +105,7 @@ def _user_error(error: Exception) -> bool:
 
 def _one_line(error: Exception) -> str:
     """The message of ``error`` on one line (a config error keeps its list of problems, one per line)."""
-    from spikedyn.training.config_types import ConfigError
+    from spikedyn.training.config.types import ConfigError
 
     text = str(error).strip() or type(error).__name__
     if isinstance(error, ConfigError):
@@ -121,7 +121,7 @@ def report_user_error(command: str, error: Exception) -> int:
 
     The status is 2, or 130 for a run stopped by Ctrl-C (the shell's convention for SIGINT).
     """
-    from spikedyn.training.stops import RunInterrupted
+    from spikedyn.training.runs.stops import RunInterrupted
 
     if not _user_error(error):
         raise error
@@ -132,9 +132,9 @@ def report_user_error(command: str, error: Exception) -> int:
 def _train_config(args: argparse.Namespace) -> tuple[ExperimentConfig, str]:
     """(the config ``spikedyn train`` runs, how errors name it): a resumed run's, a file's, a packaged one's or the default."""
     from spikedyn.training.config import config_source, load_config
-    from spikedyn.training.config_names import find_config
-    from spikedyn.training.config_types import ConfigError
-    from spikedyn.training.resume import resume_config
+    from spikedyn.training.config.names import find_config
+    from spikedyn.training.config.types import ConfigError
+    from spikedyn.training.runs.resume import resume_config
 
     if args.resume:
         if args.config is not None:
@@ -180,7 +180,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from spikedyn.training.runs import format_runs, list_runs
+    from spikedyn.training.runs.listing import format_runs, list_runs
 
     try:
         entries = list_runs(args.folder)

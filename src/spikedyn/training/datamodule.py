@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from spikedyn.data import FrameDataset, build_dataset
 from spikedyn.data.base import DatasetInfo
 from spikedyn.training.protocols import dataset_options
-from spikedyn.training.schema import DataConfig
+from spikedyn.training.config.schema import DataConfig
 
 
 class ShardSampler(Sampler[int]):

@@ -11,12 +11,12 @@ from torch.utils.data import DataLoader
 
 from spikedyn.data import build_dataset
 from spikedyn.data.base import DatasetInfo
-from spikedyn.training.checkpoint import load_checkpoint
+from spikedyn.training.runs.checkpoint import load_checkpoint
 from spikedyn.training.config import config_from_dict
 from spikedyn.training.factories import build_loss, build_model_from_config
 from spikedyn.training.protocols import dataset_options
-from spikedyn.training.run_folder import RunFolder
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.runs.folder import RunFolder
+from spikedyn.training.config.schema import ExperimentConfig
 
 NETWORK_PREFIX = "network."
 

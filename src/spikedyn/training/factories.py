@@ -26,8 +26,8 @@ from spikedyn.models.encoded import EncodedNetwork
 from spikedyn.neurons import ALIF, IF, LIF, PLIF, CubaLIF
 from spikedyn.param_groups import parameter_groups
 from spikedyn.training.config import SURROGATES, ConfigError
-from spikedyn.training.config_checks import NEURON_KINDS
-from spikedyn.training.schema import ExperimentConfig, NeuronConfig
+from spikedyn.training.config.checks import NEURON_KINDS
+from spikedyn.training.config.schema import ExperimentConfig, NeuronConfig
 
 __all__ = [
     "ConfigLambdaLR",

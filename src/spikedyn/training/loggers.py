@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from spikedyn.training.config_types import ConfigError
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.checks import LOGGER_NAMES
+from spikedyn.training.config.types import ConfigError
+from spikedyn.training.config.schema import ExperimentConfig
 
 if TYPE_CHECKING:
     from lightning.pytorch.loggers import Logger
 
-    from spikedyn.training.run_folder import RunFolder
+    from spikedyn.training.runs.folder import RunFolder
 
 TRACKERS_EXTRA = "pip install 'spikedyn[trackers]'"
 
@@ -43,8 +44,8 @@ TRACKERS: dict[str, Tracker] = {
     "wandb": Tracker(("wandb",), f"{TRACKERS_EXTRA} (or pip install wandb)", replays=False),
     "mlflow": Tracker(("mlflow",), f"{TRACKERS_EXTRA} (or pip install mlflow)", replays=True),
 }
-#: The names ``trainer.loggers`` may hold.
-LOGGER_NAMES = tuple(TRACKERS)
+if tuple(TRACKERS) != LOGGER_NAMES:  # the config checks name them without importing this module
+    raise ImportError(f"spikedyn.training.config.checks.LOGGER_NAMES {LOGGER_NAMES} differs from the trackers {tuple(TRACKERS)}")
 
 
 def chosen_loggers(config: ExperimentConfig) -> list[str]:

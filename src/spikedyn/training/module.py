@@ -24,8 +24,8 @@ from spikedyn.training.factories import (
     build_regularizer,
     build_scheduler,
 )
-from spikedyn.training.divergence import check_step_loss
-from spikedyn.training.experiment_digest import CHECKPOINT_KEY, experiment_digest
+from spikedyn.training.runs.divergence import check_step_loss
+from spikedyn.training.runs.digest import CHECKPOINT_KEY, experiment_digest
 from spikedyn.training.layer_stats import (
     TRAIN_RATE,
     FiringRateMonitor,
@@ -33,7 +33,7 @@ from spikedyn.training.layer_stats import (
     neuron_statistics,
 )
 from spikedyn.training.protocols import SELECTED_BY
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.schema import ExperimentConfig
 
 
 def epoch_seed(seed: int, epoch: int, rank: int) -> int:

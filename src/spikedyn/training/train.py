@@ -17,22 +17,22 @@ from lightning.fabric.utilities.rank_zero import _get_rank
 from lightning.pytorch.loggers import Logger
 
 from spikedyn.layers import TemporalEffectiveBatchNorm2d
-from spikedyn.training.checkpoint import AtomicModelCheckpoint, load_checkpoint
+from spikedyn.training.runs.checkpoint import AtomicModelCheckpoint, load_checkpoint
 from spikedyn.training.config import ConfigError, config_differences, save_config
-from spikedyn.training.config_resolve import resolved
+from spikedyn.training.config.resolve import resolved
 from spikedyn.training.datamodule import SpikeDataModule
-from spikedyn.training.divergence import DivergenceGuard
-from spikedyn.training.experiment_digest import check_checkpoint_config
+from spikedyn.training.runs.divergence import DivergenceGuard
+from spikedyn.training.runs.digest import check_checkpoint_config
 from spikedyn.training.loggers import build_loggers, check_logger_packages, replaying
 from spikedyn.training.module import SpikingClassifier
 from spikedyn.training.progress import EpochProgressBar, console_callback
 from spikedyn.training.protocols import RULES, SELECTED_BY
-from spikedyn.training.records import RunRecorder
-from spikedyn.training.resume import experiment_changes
-from spikedyn.training.run_folder import RunFolder, write_json
-from spikedyn.training.run_lock import RunFolderLost, RunLock, check_run_held
-from spikedyn.training.schema import ExperimentConfig
-from spikedyn.training.stops import stop_reason
+from spikedyn.training.runs.records import RunRecorder
+from spikedyn.training.runs.resume import experiment_changes
+from spikedyn.training.runs.folder import RunFolder, write_json
+from spikedyn.training.runs.lock import RunFolderLost, RunLock, check_run_held
+from spikedyn.training.config.schema import ExperimentConfig
+from spikedyn.training.runs.stops import stop_reason
 
 
 def _trainer(config: ExperimentConfig, run: RunFolder, recorder: RunRecorder, loggers: list[Logger]) -> pl.Trainer:
@@ -125,7 +125,7 @@ def _exact_run_folder(config: ExperimentConfig, run_dir: str | os.PathLike[str],
 
     The folder is claimed (:class:`RunLock`) before anything is written. A folder without a
     checkpoint starts (again) with ``config``; one with a checkpoint continues, and must hold
-    the same experiment: only the settings of :data:`~spikedyn.training.resume.RESUME_KEYS` (a
+    the same experiment: only the settings of :data:`~spikedyn.training.runs.resume.RESUME_KEYS` (a
     longer ``trainer.max_epochs``, the console, the loggers) may differ. The other processes of
     a distributed run write nothing and follow the checkpoint that rank 0 sees.
     """

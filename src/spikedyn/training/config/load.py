@@ -1,6 +1,6 @@
 """Experiment configs: load YAML (with ``extends:`` and dotted overrides), validate, save.
 
-A config file is a YAML mapping shaped like :class:`~spikedyn.training.schema.ExperimentConfig`;
+A config file is a YAML mapping shaped like :class:`~spikedyn.training.config.schema.ExperimentConfig`;
 what it leaves out takes the schema's default. ``extends: base.yaml`` (relative to the file)
 merges that file first: mappings merge key by key, the child winning; lists and scalars
 replace. Overrides ``"dotted.key=value"`` (value read as YAML) apply last. Every problem is a
@@ -18,9 +18,7 @@ from typing import Any
 import yaml
 
 from spikedyn.atomic import write_bytes_atomically
-from spikedyn.training.config_checks import (
-    CHOICES,
-    SURROGATES,
+from spikedyn.training.config.checks import (
     check_choices,
     check_loggers,
     check_names,
@@ -32,7 +30,7 @@ from spikedyn.training.config_checks import (
     check_sources,
     raise_problems,
 )
-from spikedyn.training.config_types import (
+from spikedyn.training.config.types import (
     ConfigError,
     Problems,
     build,
@@ -42,22 +40,10 @@ from spikedyn.training.config_types import (
     shown,
     unknown_key,
 )
-from spikedyn.training.config_resolve import resolved
-from spikedyn.training.config_yaml import parse_yaml, read_file
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.resolve import resolved
+from spikedyn.training.config.reading import parse_yaml, read_file
+from spikedyn.training.config.schema import ExperimentConfig
 
-__all__ = [
-    "CHOICES",
-    "SURROGATES",
-    "ConfigError",
-    "config_from_dict",
-    "config_source",
-    "config_to_dict",
-    "config_with_values",
-    "config_yaml",
-    "load_config",
-    "save_config",
-]
 
 
 def config_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> ExperimentConfig:

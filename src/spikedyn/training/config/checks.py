@@ -16,10 +16,12 @@ from spikedyn.models.registry import MODELS
 from spikedyn.neurons.backends import BACKEND_NAMES
 from spikedyn.neurons.parameters import IMP_SHAPES, TAU_INITS, TAU_SHAPES, THRESHOLD_SHAPES
 from spikedyn.surrogate import ATan, Rectangular, Sigmoid, Surrogate, Triangle
-from spikedyn.training.config_types import ConfigError, Problems, nearest
-from spikedyn.training.loggers import LOGGER_NAMES
+from spikedyn.training.config.types import ConfigError, Problems, nearest
 from spikedyn.training.protocols import PROTOCOLS
-from spikedyn.training.schema import SOURCE_ASPECTS, ExperimentConfig
+from spikedyn.training.config.schema import SOURCE_ASPECTS, ExperimentConfig
+
+#: The names ``trainer.loggers`` may hold: the trackers of :mod:`spikedyn.training.loggers` (which checks it holds them all).
+LOGGER_NAMES = ("tensorboard", "csv", "wandb", "mlflow")
 
 #: The neuron kinds a config names, and the options that apply only to some (with their defaults).
 NEURON_KINDS = ("plif", "lif", "if", "alif", "cubalif")

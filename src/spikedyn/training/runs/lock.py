@@ -28,8 +28,8 @@ try:
 except ImportError:  # pragma: no cover - not on POSIX
     fcntl = None
 
-from spikedyn.training.config_types import ConfigError
-from spikedyn.training.run_folder import now
+from spikedyn.training.config.types import ConfigError
+from spikedyn.training.runs.folder import now
 
 LOCK_FILE = "run.lock"
 #: How long a process claiming a folder waits out processes that only look at its lock (:func:`lock_held`).

@@ -14,10 +14,10 @@ import json
 from typing import Any
 
 from spikedyn.training.config import config_from_dict, config_to_dict
-from spikedyn.training.config_resolve import resolved
-from spikedyn.training.config_types import ConfigError
-from spikedyn.training.resume import RESUME_KEYS, experiment_changes
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.resolve import resolved
+from spikedyn.training.config.types import ConfigError
+from spikedyn.training.runs.resume import RESUME_KEYS, experiment_changes
+from spikedyn.training.config.schema import ExperimentConfig
 
 #: Where a checkpoint keeps the digest (beside Lightning's own entries).
 CHECKPOINT_KEY = "spikedyn"

@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from spikedyn.data.base import DatasetInfo, FrameDataset, Transform
 from spikedyn.data.cache import FrameCache
 from spikedyn.data.download import digest_of
-from spikedyn.data.event_errors import EventFileError, read_error
-from spikedyn.data.frames import SPLIT_BY, events_to_frames
+from spikedyn.data.events.errors import EventFileError, read_error
+from spikedyn.data.events.frames import SPLIT_BY, events_to_frames
 
 #: How a cache entry recognises its source file: "stat", its size and modification time (ns);
 #: "hash", its size and SHA-256, for file systems whose modification times cannot be trusted.

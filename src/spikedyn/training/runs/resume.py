@@ -10,9 +10,9 @@ import os
 from collections.abc import Sequence
 
 from spikedyn.training.config import config_differences, load_config
-from spikedyn.training.config_types import ConfigError
-from spikedyn.training.run_folder import RunFolder
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.types import ConfigError
+from spikedyn.training.runs.folder import RunFolder
+from spikedyn.training.config.schema import ExperimentConfig
 
 #: Keys that do not change what a run trains: its console, its trackers, its data loader processes.
 SETTINGS_KEYS = ("trainer.progress_bar", "trainer.loggers", "records.tensorboard", "data.num_workers")

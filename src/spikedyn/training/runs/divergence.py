@@ -22,8 +22,8 @@ import lightning.pytorch as pl
 import torch
 
 from spikedyn.training.layer_stats import LEARNED_QUANTITIES
-from spikedyn.training.records import RunRecorder
-from spikedyn.training.stops import RunStopped
+from spikedyn.training.runs.records import RunRecorder
+from spikedyn.training.runs.stops import RunStopped
 
 
 class Diverged(RunStopped):

@@ -14,7 +14,7 @@ from typing import Any
 
 from spikedyn.atomic import write_bytes_atomically
 from spikedyn.training.config import load_config, save_config
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.schema import ExperimentConfig
 
 PACKAGES = ("spikedyn", "torch", "lightning", "numpy", "numba", "tonic", "scikit-learn")
 
@@ -107,7 +107,7 @@ class RunFolder:
         """(the run's summary, what was wrong with summary.json or None); {} before the first write.
 
         A damaged summary.json (cut short, not JSON, not a mapping) is rebuilt from the run's
-        records (:func:`~spikedyn.training.summary_fields.rebuilt_summary`), never read as empty.
+        records (:func:`~spikedyn.training.runs.summary.rebuilt_summary`), never read as empty.
         """
         try:
             text = self.summary_file.read_text(encoding="utf-8")
@@ -124,7 +124,7 @@ class RunFolder:
                 if isinstance(summary, dict):
                     return summary, None
                 damage = f"a JSON {type(summary).__name__}, not an object"
-        from spikedyn.training.summary_fields import rebuilt_summary  # records and protocols: only for a damaged file
+        from spikedyn.training.runs.summary import rebuilt_summary  # records and protocols: only for a damaged file
 
         return rebuilt_summary(self.path, damage), f"{self.summary_file} was damaged ({damage})"
 

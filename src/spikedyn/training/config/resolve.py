@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from spikedyn.data import dataset_defaults
-from spikedyn.training.schema import ExperimentConfig
+from spikedyn.training.config.schema import ExperimentConfig
 
 #: Left to the protocol where a config does not set it: B holds the dataset's default share out, A nothing.
 PROTOCOL_OPTIONS = ("val_fraction",)

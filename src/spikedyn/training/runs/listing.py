@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from spikedyn.training.protocols import max_test_info, reported
-from spikedyn.training.run_folder import RunFolder, now, write_json
-from spikedyn.training.run_lock import lock_held
+from spikedyn.training.runs.folder import RunFolder, now, write_json
+from spikedyn.training.runs.lock import lock_held
 
 STARTED = ".started"  # in a sweep's folder: one file per run the sweep has started or submitted
 RUN_MARK = ".sweep-started"  # in a run's folder, written with the sweep's mark: gone when the folder was deleted

@@ -16,8 +16,8 @@ from spikedyn.data.augment import (
 )
 from spikedyn.data.base import DatasetInfo, Transform
 from spikedyn.data.cache import FrameCache
-from spikedyn.data.event_dataset import CACHE_VERIFY, EventFrameDataset
-from spikedyn.data.event_sources import (
+from spikedyn.data.events.dataset import CACHE_VERIFY, EventFrameDataset
+from spikedyn.data.events.sources import (
     CIFAR10DVS_SOURCE,
     DVSGESTURE_SOURCE,
     NCALTECH101_SOURCE,
@@ -25,7 +25,7 @@ from spikedyn.data.event_sources import (
     EventSource,
     Listing,
 )
-from spikedyn.data.frames import SPLIT_BY
+from spikedyn.data.events.frames import SPLIT_BY
 from spikedyn.data.options import (
     OptionError,
     check_bool,
@@ -38,7 +38,7 @@ from spikedyn.data.options import (
     check_time_steps,
 )
 from spikedyn.data.registry import DATASETS
-from spikedyn.data.spikformer_augment import IMP_NCALTECH101_CONFIG_SPACE, SPIKFORMER_DVS_SPACE, SpikformerDVSAugment
+from spikedyn.data.events.spikformer_augment import IMP_NCALTECH101_CONFIG_SPACE, SPIKFORMER_DVS_SPACE, SpikformerDVSAugment
 from spikedyn.data.splits import VALIDATION_FRACTION, check_split_seed, check_test_part, split_by_file_order, split_indices
 
 #: The named ``nda`` choices besides True (NDA: roll, rotation or shear) and False (none).

@@ -1,7 +1,7 @@
 """MNIST, Fashion-MNIST and CIFAR-10 as datasets: the normalised image fed at every time step.
 
 Splits "train" and "val" divide the official training set (:func:`split_indices`); "test" is the
-official test set. The files and their readers are in :mod:`spikedyn.data.static_files`.
+official test set. The files and their readers are in :mod:`spikedyn.data.static.files`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from spikedyn.data.base import DatasetInfo, FrameDataset, Transform
 from spikedyn.data.options import check_bool, check_fraction, check_optional_int, check_path, check_time_steps
 from spikedyn.data.registry import DATASETS
 from spikedyn.data.splits import VALIDATION_FRACTION, check_split, check_split_seed, first_of_each_class, split_indices
-from spikedyn.data.static_augment import check_augment, static_augmentation
-from spikedyn.data.static_files import (
+from spikedyn.data.static.augment import check_augment, static_augmentation
+from spikedyn.data.static.files import (
     CIFAR10_CLASSES,
     CORRUPT,
     DEFAULT_ROOT,
@@ -220,7 +220,7 @@ def _build(
     per_class: int | None = None,
     test_per_class: int | None = None,
 ) -> StaticImageDataset:
-    """One split of ``source``: "train" augmented per ``augment`` (:mod:`spikedyn.data.static_augment`), "val" and "test" never.
+    """One split of ``source``: "train" augmented per ``augment`` (:mod:`spikedyn.data.static.augment`), "val" and "test" never.
 
     ``normalize=False`` keeps intensities in [0, 1] (what a Poisson or latency encoder takes)
     instead of normalising by the train split's mean and std per channel.

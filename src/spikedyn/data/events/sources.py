@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from spikedyn.data.aedat4 import read_aedat4
-from spikedyn.data.event_errors import read_error
+from spikedyn.data.events.aedat4 import read_aedat4
+from spikedyn.data.events.errors import read_error
 
 Listing = tuple[list[Path], np.ndarray]
 

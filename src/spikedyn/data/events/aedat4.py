@@ -8,7 +8,7 @@ here: magic, header, stream description, every packet's framing, and for uncompr
 event packet's flatbuffer, refusing with the file's name and byte offset whatever does not add
 up. A checked uncompressed file is then decoded by aedat in this process; a compressed one, whose
 payload cannot be checked without decompressing it, in a child process with a memory cap
-(:mod:`spikedyn.data.aedat4_decode`), so that a crash or a decompression bomb ends the child only.
+(:mod:`spikedyn.data.events.aedat4_decode`), so that a crash or a decompression bomb ends the child only.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from spikedyn.data import aedat4_decode
-from spikedyn.data.event_errors import read_error
+from spikedyn.data.events import aedat4_decode as aedat4_decode
+from spikedyn.data.events.errors import read_error
 
 MAGIC = b"#!AER-DAT4.0\r\n"
 #: The IOHeader's compression values: None, LZ4, LZ4 high, Zstd, Zstd high.

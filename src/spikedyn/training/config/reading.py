@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from spikedyn.training.config_types import ConfigError
+from spikedyn.training.config.types import ConfigError
 
 MAX_BYTES = 1 << 20  # of a config file
 MAX_VALUES = 10_000  # scalars, lists and mappings, counted with aliases expanded

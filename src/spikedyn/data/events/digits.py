@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from spikedyn.atomic import write_bytes_atomically
-from spikedyn.data.digits import digit_images, digits_split, upscale_images
-from spikedyn.data.event_camera import (
+from spikedyn.data.static.digits import digit_images, digits_split, upscale_images
+from spikedyn.data.events.camera import (
     EPS,
     SACCADE_PATH,
     add_background_noise,
@@ -22,10 +22,10 @@ from spikedyn.data.event_camera import (
     saccade_offsets,
     simulate_saccades,
 )
-from spikedyn.data.event_dataset import EventFrameDataset
-from spikedyn.data.event_sources import NMNIST_SOURCE
-from spikedyn.data.neuromorphic import assemble_event_dataset, check_frame_options
-from spikedyn.data.nmnist_format import write_nmnist_file
+from spikedyn.data.events.dataset import EventFrameDataset
+from spikedyn.data.events.sources import NMNIST_SOURCE
+from spikedyn.data.events.neuromorphic import assemble_event_dataset, check_frame_options
+from spikedyn.data.events.nmnist_format import write_nmnist_file
 from spikedyn.data.options import check_fraction, check_int, check_optional_int, check_path
 from spikedyn.data.registry import DATASETS
 from spikedyn.data.splits import VALIDATION_FRACTION, check_split

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from spikedyn.data.nmnist_format import (
+from spikedyn.data.events.nmnist_format import (
     NMNIST_DTYPE,
 )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spikedyn.training.config_types import ConfigError, nearest
+from spikedyn.training.config.types import ConfigError, nearest
 
 #: The configs in the installed package: a link to the repository's configs/ in a checkout, the files in a wheel.
-PACKAGED = Path(__file__).resolve().parents[1] / "configs"
+PACKAGED = Path(__file__).resolve().parents[2] / "configs"
 
 
 def packaged_configs() -> list[str]:

@@ -20,11 +20,11 @@ from lightning.pytorch.loggers import Logger
 
 from spikedyn.atomic import write_bytes_atomically
 from spikedyn.training.layer_stats import neuron_snapshot, newly_silent
-from spikedyn.training.run_folder import RunFolder
-from spikedyn.training.run_lock import check_run_held
-from spikedyn.training.schema import RecordsConfig
+from spikedyn.training.runs.folder import RunFolder
+from spikedyn.training.runs.lock import check_run_held
+from spikedyn.training.config.schema import RecordsConfig
 from spikedyn.training.protocols import DIVERGED
-from spikedyn.training.summary_fields import history_summary
+from spikedyn.training.runs.summary import history_summary
 
 
 def _columns(history: list[dict[str, Any]]) -> list[str]:
