@@ -1,6 +1,7 @@
 """A study runs end to end on its smoke budget: sweep, report with every claim and a verdict, table, figures; run again, it trains nothing."""
 
 import csv
+import shutil
 
 import pytest
 
@@ -11,9 +12,23 @@ from spikedyn.studies.claims import FAILS, HOLDS, INCONCLUSIVE
 pytestmark = pytest.mark.slow
 
 
-def test_the_pooling_study_runs_reports_and_resumes(tmp_path, capsys):
-    out = tmp_path / "pooling"
+@pytest.fixture(scope="module")
+def pooling_smoke(tmp_path_factory):
+    """The pooling study's smoke budget, run once: (its folder, the report's bytes and pixels as first written, a copy of inputs/ and records/)."""
+    root = tmp_path_factory.mktemp("study")
+    out = root / "pooling"
     assert main(["study", "pooling", "--budget", "smoke", "--workers", "2", "--out", str(out)]) == 0
+    written = [out / "study.md", out / "table.md", out / "table.csv", *(out / "figures").glob("*.svg")]
+    report = {path.relative_to(out): path.read_bytes() for path in written}
+    pixels = {path.relative_to(out): _pixels(path) for path in (out / "figures").glob("*.png")}
+    committed = root / "checkout" / "pooling"  # what a repository holds: no run folders, no checkpoints
+    for kept in ("inputs", "records"):
+        shutil.copytree(out / kept, committed / kept)
+    return out, report, pixels, committed
+
+
+def test_the_pooling_study_runs_reports_and_resumes(pooling_smoke, tmp_path, capsys):
+    out = pooling_smoke[0]
     report = (out / "study.md").read_text()
     study = get_study("pooling")
     for claim in study.claims:
@@ -47,27 +62,20 @@ def _pixels(path):
     return matplotlib.image.imread(path)
 
 
-def test_a_studys_records_rebuild_its_report_byte_for_byte_elsewhere(tmp_path, capsys):
+def test_a_studys_records_rebuild_its_report_byte_for_byte_elsewhere(pooling_smoke, capsys):
     import numpy as np
-    import shutil
 
-    out = tmp_path / "run" / "pooling"
-    assert main(["study", "pooling", "--budget", "smoke", "--workers", "2", "--out", str(out)]) == 0
-    written = [out / "study.md", out / "table.md", out / "table.csv", *(out / "figures").glob("*.svg")]
-    report = {path.relative_to(out): path.read_bytes() for path in written}
-    pixels = {path.relative_to(out): _pixels(path) for path in (out / "figures").glob("*.png")}
-    records = sorted(path.relative_to(out) for path in (out / "records").rglob("*") if path.is_file())
+    out, report, pixels, committed = pooling_smoke
+    records = sorted(path.relative_to(committed) for path in (committed / "records").rglob("*") if path.is_file())
     assert len(records) == 8 * 3  # config, metrics and summary of each run
-    committed = tmp_path / "checkout" / "pooling"  # what a repository holds: no run folders, no checkpoints
-    for kept in ("inputs", "records"):
-        shutil.copytree(out / kept, committed / kept)
-    assert not any("/" in line and str(tmp_path) in line for line in (committed / "records").rglob("summary.json") for line in line.read_text().splitlines())
+    run_root = str(out.parent)
+    assert not any("/" in line and run_root in line for line in (committed / "records").rglob("summary.json") for line in line.read_text().splitlines())
     assert main(["study", "pooling", "--budget", "smoke", "--out", str(committed), "--report-only"]) == 0
     for name, data in report.items():
         assert (committed / name).read_bytes() == data, f"{name} differs when rebuilt from the records"
     for name, image in pixels.items():
         assert np.array_equal(_pixels(committed / name), image), f"{name} differs in its pixels"
-    assert "records/" in (committed / "table.csv").read_text() and str(tmp_path) not in (committed / "study.md").read_text()
+    assert "records/" in (committed / "table.csv").read_text() and run_root not in (committed / "study.md").read_text()
 
     capsys.readouterr()
     assert main(["study", "pooling", "--budget", "full", "--out", str(committed), "--report-only"]) == 2
