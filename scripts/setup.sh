@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One set-up for a fresh machine: a virtual environment in .venv with torch, spikedyn and its
-# test tools. Idempotent: a second run only checks. A torch that $PYTHON can already import
-# (a user's own CUDA build, say) is kept: the venv is pointed at its site-packages.
+# One set-up for a fresh machine: a virtual environment in .venv with torch, spikedyn, its test
+# tools and the tools that build its documentation site (the docs extra: scripts/docs.sh).
+# Idempotent: a second run only checks. A torch that $PYTHON can already import (a user's own
+# CUDA build, say) is kept: the venv is pointed at its site-packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +24,7 @@ if ! "$VENV/bin/python" -c "import torch" >/dev/null 2>&1; then
   # The pinned CPU build; an unpinned torch would pull several GB of CUDA packages.
   "${pip[@]}" install "torch==2.13.0"
 fi
-"${pip[@]}" install -e ".[test]"
+"${pip[@]}" install -e ".[test,docs]"
 # The PLIF authors' library: the tests' external oracle and the benchmarks' contender. --no-deps:
 # its metadata asks for torchvision, which would replace torch; its neuron, layer, functional and
 # surrogate modules import only torch, numpy and loguru (spikingjelly.logger). The version is
