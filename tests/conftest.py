@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Mapping
 
+import pytest
 import torch
 from hypothesis import settings
 
@@ -29,3 +31,16 @@ def hypothesis_profile(environ: Mapping[str, str]) -> str:
 
 
 settings.load_profile(hypothesis_profile(os.environ))
+
+
+@pytest.fixture(autouse=True)
+def python_handles_ctrl_c():
+    """Each test starts with Python's own SIGINT handler: a child process inherits an ignored SIGINT, and then no drill can stop it.
+
+    Lightning sets SIGINT to SIG_IGN while it shuts down after a Ctrl-C (and its DDP teardown leaves SIG_DFL), so one
+    test's in-process run could leave the pytest process deaf to Ctrl-C and make the Ctrl-C drills of later tests
+    train to completion instead (seen once in a full run on a fresh clone).
+    """
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
